@@ -1,0 +1,63 @@
+/*
+ * cli.h — the command-line layer: argument parsing and printing only. Each
+ * command lives in cli/cmd_<name>.c and is listed in the table in cli/main.c.
+ */
+#ifndef DS_CLI_H
+#define DS_CLI_H
+
+#include <stddef.h>
+#include "dashspec.h"
+
+/* One option of a command. Exactly one of the targets is set:
+ *   str   — takes a value ("--db FILE" or "--db=FILE"); the last one wins;
+ *   flag  — no value; set to 1;
+ *   list  — takes a value; repeatable; appended to *list (*nlist entries).
+ * The list array is malloc'd by the parser; free it with free(). */
+typedef struct cli_opt {
+    const char *name;        /* "--db" */
+    const char **str;
+    int *flag;
+    const char ***list;
+    size_t *nlist;
+} cli_opt;
+
+/* Parses argv[1..] (argv[0] is the command name). Positional arguments are
+ * collected into *pos (malloc'd, caller frees) unless pos is NULL, in which
+ * case any positional is a usage error. Returns 0, or -1 after printing a usage
+ * error for `cmd` on stderr. "--" ends the options. */
+int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts,
+              const char ***pos, size_t *npos);
+
+/* Prints "dashspec CMD: MESSAGE" and the command's usage on stderr; returns DS_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The --db value, or $DASHSPEC_DB when absent; NULL when neither. */
+const char *cli_db(const char *opt);
+/* Parses --now (NULL: the real clock). Returns 0, or -1 after a usage error. */
+int cli_now(const char *cmd, const char *opt, int64_t *now);
+/* Prints every diagnostic of d on stderr (text format) and returns the status
+ * a command should exit with when it failed: d->status, else `otherwise`. */
+int cli_report(const ds_diag *d, int otherwise);
+
+/* One line of `dashspec --help` and the text of `dashspec help CMD`. */
+typedef struct cli_command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;     /* one line */
+    const char *usage;       /* full help text, ends with a newline */
+} cli_command;
+
+const cli_command *cli_find(const char *name);
+
+/* The commands (cli/cmd_*.c). */
+int cmd_check(int argc, char **argv);
+int cmd_compile(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_clear(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_preview(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * cli_opts.c — the one option parser every command uses, and the shared
+ * helpers for --db, --now and printing diagnostics.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "ds_common.h"
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "dashspec %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    const cli_command *c = cli_find(cmd);
+    if (c) fprintf(stderr, "%s", c->usage);
+    return DS_USAGE;
+}
+
+static int push(const char ***list, size_t *n, const char *v)
+{
+    const char **nv = realloc(*list, (*n + 1) * sizeof *nv);
+    if (!nv) return -1;
+    nv[(*n)++] = v;
+    *list = nv;
+    return 0;
+}
+
+int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts,
+              const char ***pos, size_t *npos)
+{
+    int only_pos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!only_pos && strcmp(a, "--") == 0) { only_pos = 1; continue; }
+        if (only_pos || a[0] != '-' || a[1] == '\0') {
+            if (!pos) { cli_usage_error(cmd, "unexpected argument '%s'", a); return -1; }
+            if (push(pos, npos, a)) { fprintf(stderr, "dashspec: out of memory\n"); return -1; }
+            continue;
+        }
+        const char *eq = strchr(a, '=');
+        size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
+        const cli_opt *o = NULL;
+        for (const cli_opt *p = opts; p && p->name; p++)
+            if (strlen(p->name) == nlen && strncmp(p->name, a, nlen) == 0) { o = p; break; }
+        if (!o) { cli_usage_error(cmd, "unknown option '%.*s'", (int)nlen, a); return -1; }
+        if (o->flag) {
+            if (eq) { cli_usage_error(cmd, "option '%s' takes no value", o->name); return -1; }
+            *o->flag = 1;
+            continue;
+        }
+        const char *v = eq ? eq + 1 : NULL;
+        if (!v) {
+            if (i + 1 >= argc) { cli_usage_error(cmd, "option '%s' needs a value", o->name); return -1; }
+            v = argv[++i];
+        }
+        if (o->str) *o->str = v;
+        else if (push(o->list, o->nlist, v)) { fprintf(stderr, "dashspec: out of memory\n"); return -1; }
+    }
+    return 0;
+}
+
+const char *cli_db(const char *opt)
+{
+    if (opt && *opt) return opt;
+    const char *e = getenv("DASHSPEC_DB");
+    return e && *e ? e : NULL;
+}
+
+int cli_now(const char *cmd, const char *opt, int64_t *now)
+{
+    if (!opt) { *now = ds_time_now(); return 0; }
+    if (ds_time_parse(opt, now) != 0) {
+        cli_usage_error(cmd, "--now wants a UTC time 'YYYY-MM-DD HH:MM:SS', not '%s'", opt);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_report(const ds_diag *d, int otherwise)
+{
+    char *s = ds_diag_render(d, DS_FMT_TEXT);
+    if (s) { fputs(s, stderr); free(s); }
+    return d->status != DS_OK ? (int)d->status : otherwise;
+}

@@ -1,0 +1,86 @@
+/*
+ * main.c — dashspec's entry point: the command table, --help, --version and
+ * `help CMD`. Only this file exits; commands return their status.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+
+extern const char usage_check[], usage_compile[], usage_list[], usage_run[], usage_get[],
+    usage_status[], usage_clear[], usage_explain[], usage_preview[], usage_migrate[];
+
+/* The command table: name, function, one-line summary, full usage text. */
+static const cli_command commands[] = {
+    {"check",   cmd_check,   "validate specs (YAML, fields, SQL, shapes)", usage_check},
+    {"compile", cmd_compile, "check, then write the plan into the database", usage_compile},
+    {"list",    cmd_list,    "list the items of the specs", usage_list},
+    {"run",     cmd_run,     "compute the items that are due into dashboard_cache", usage_run},
+    {"get",     cmd_get,     "print one cached value", usage_get},
+    {"status",  cmd_status,  "what is fresh, expired, missing and failing", usage_status},
+    {"clear",   cmd_clear,   "delete cache rows", usage_clear},
+    {"explain", cmd_explain, "one item's compiled SQL, parameters and query plan", usage_explain},
+    {"preview", cmd_preview, "compute one item now and print it; writes nothing", usage_preview},
+    {"migrate", cmd_migrate, "create dashspec's tables", usage_migrate},
+    {NULL, NULL, NULL, NULL}
+};
+
+const cli_command *cli_find(const char *name)
+{
+    for (const cli_command *c = commands; c->name; c++)
+        if (strcmp(c->name, name) == 0) return c;
+    return NULL;
+}
+
+static void help(FILE *f)
+{
+    fprintf(f,
+        "usage: dashspec COMMAND [OPTIONS]\n"
+        "\n"
+        "Pre-computes dashboard queries declared in YAML specs into dashboard_cache.\n"
+        "\n"
+        "commands:\n");
+    for (const cli_command *c = commands; c->name; c++)
+        fprintf(f, "  %-8s  %s\n", c->name, c->summary);
+    fprintf(f,
+        "\n"
+        "common options: --db FILE (else $DASHSPEC_DB), --specs DIR, --now 'YYYY-MM-DD HH:MM:SS'\n"
+        "exit codes: 0 ok, 1 errors or failed items, 2 usage, 3 no fresh value,\n"
+        "            4 another run holds the database, 5 database cannot be opened or written\n"
+        "\n"
+        "`dashspec help COMMAND` describes one command; `man dashspec` all of them.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) { help(stderr); return DS_USAGE; }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) { help(stdout); return DS_OK; }
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("dashspec %s\n", DS_VERSION);
+        return DS_OK;
+    }
+    if (strcmp(name, "help") == 0) {
+        if (argc < 3) { help(stdout); return DS_OK; }
+        const cli_command *c = cli_find(argv[2]);
+        if (!c) { fprintf(stderr, "dashspec: no command '%s'\n", argv[2]); help(stderr); return DS_USAGE; }
+        fputs(c->usage, stdout);
+        return DS_OK;
+    }
+    const cli_command *c = cli_find(name);
+    if (!c) {
+        fprintf(stderr, "dashspec: unknown command '%s'\n", name);
+        help(stderr);
+        return DS_USAGE;
+    }
+    /* `dashspec CMD --help` prints the command's usage. */
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) break;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) { fputs(c->usage, stdout); return DS_OK; }
+    }
+    int rc = c->fn(argc - 1, argv + 1);
+    if (fflush(stdout) != 0 && rc == DS_OK) {
+        perror("dashspec: stdout");
+        return DS_FAILED;
+    }
+    return rc;
+}

@@ -1,0 +1,293 @@
+/*
+ * ds_util.c — small pieces every module uses: buffers, strings, globs, UTC
+ * timestamps, durations, and the ds_item / ds_plan lifetimes.
+ */
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "ds_common.h"
+
+/* ---------------------------------------------------------------- buffers */
+
+void ds_buf_init(ds_buf *b) { memset(b, 0, sizeof *b); }
+
+void ds_buf_free(ds_buf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+void ds_buf_reset(ds_buf *b)
+{
+    b->len = 0;
+    if (b->p) b->p[0] = '\0';
+}
+
+int ds_buf_reserve(ds_buf *b, size_t extra)
+{
+    if (b->oom) return -1;
+    if (extra > SIZE_MAX / 2 - b->len) { b->oom = 1; return -1; }
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need) cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p) { b->oom = 1; return -1; }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+void ds_buf_add(ds_buf *b, const void *s, size_t n)
+{
+    if (ds_buf_reserve(b, n)) return;
+    if (n) memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+void ds_buf_adds(ds_buf *b, const char *s) { ds_buf_add(b, s, strlen(s)); }
+
+void ds_buf_addc(ds_buf *b, char c)
+{
+    if (b->len + 1 < b->cap && !b->oom) {   /* the common case, kept cheap */
+        b->p[b->len++] = c;
+        b->p[b->len] = '\0';
+        return;
+    }
+    ds_buf_add(b, &c, 1);
+}
+
+void ds_buf_vprintf(ds_buf *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0) { b->oom = 1; return; }
+    if (ds_buf_reserve(b, (size_t)n)) return;
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+}
+
+void ds_buf_printf(ds_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ds_buf_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
+char *ds_buf_steal(ds_buf *b)
+{
+    char *p = b->oom ? NULL : b->p;
+    if (b->oom) free(b->p);
+    else if (!p) p = ds_strdup("");
+    memset(b, 0, sizeof *b);
+    return p;
+}
+
+/* ---------------------------------------------------------------- strings */
+
+char *ds_strdup(const char *s)
+{
+    return s ? ds_strndup(s, strlen(s)) : NULL;
+}
+
+char *ds_strndup(const char *s, size_t n)
+{
+    char *p = malloc(n + 1);
+    if (!p) return NULL;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *ds_asprintf(const char *fmt, ...)
+{
+    ds_buf b;
+    ds_buf_init(&b);
+    va_list ap;
+    va_start(ap, fmt);
+    ds_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    return ds_buf_steal(&b);
+}
+
+int ds_glob_match(const char *pattern, const char *s)
+{
+    return fnmatch(pattern, s, 0) == 0;
+}
+
+size_t ds_utf8_chars(const char *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80) c++;
+    return c;
+}
+
+/* ---------------------------------------------------------------- time */
+
+int ds_time_parse(const char *s, int64_t *out)
+{
+    int Y, M, D, h, m, sec, n = 0;
+    if (!s || strlen(s) != 19) return -1;
+    if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d%n", &Y, &M, &D, &h, &m, &sec, &n) != 6 || n != 19)
+        return -1;
+    for (int i = 0; i < 19; i++) {
+        int sep = i == 4 || i == 7 ? '-' : i == 10 ? ' ' : i == 13 || i == 16 ? ':' : 0;
+        if (sep ? s[i] != sep : (s[i] < '0' || s[i] > '9')) return -1;
+    }
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || m > 59 || sec > 59) return -1;
+    int leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+    if (M == 2 && D == 29 && !leap) return -1;
+    struct tm tm = {0};
+    tm.tm_year = Y - 1900; tm.tm_mon = M - 1; tm.tm_mday = D;
+    tm.tm_hour = h; tm.tm_min = m; tm.tm_sec = sec;
+    *out = (int64_t)timegm(&tm);
+    return 0;
+}
+
+void ds_time_format(int64_t t, char out[20])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm)) { strcpy(out, "0000-00-00 00:00:00"); return; }
+    if (tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0 ||
+        strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm) != 19)
+        strcpy(out, "0000-00-00 00:00:00");
+}
+
+int64_t ds_time_now(void)
+{
+    return (int64_t)time(NULL);
+}
+
+/* ---------------------------------------------------------------- durations */
+
+/* Upper bound keeps every later sum (now + ttl, backoff doubling) far from
+ * overflow: 100 years is longer than any cache should live. */
+#define DS_DURATION_MAX (100LL * 366 * 86400)
+
+int ds_duration_parse(const char *s, int64_t *out, const char **why)
+{
+    const char *w = "expected a duration like 90s, 15m, 1h30m or 7d";
+    if (!s || !*s) goto bad;
+    const char *p = s;
+    int64_t total = 0;
+    int bare = 1;
+    if (*p == '-') { w = "duration must be positive"; goto bad; }
+    while (*p) {
+        if (*p < '0' || *p > '9') goto bad;
+        int64_t n = 0;
+        while (*p >= '0' && *p <= '9') {
+            if (n > DS_DURATION_MAX) { w = "duration is too long (at most 100 years)"; goto bad; }
+            n = n * 10 + (*p++ - '0');
+        }
+        int64_t unit;
+        switch (*p) {
+        case '\0': if (!bare) goto bad; unit = 1; break;
+        case 's': unit = 1; p++; break;
+        case 'm': unit = 60; p++; break;
+        case 'h': unit = 3600; p++; break;
+        case 'd': unit = 86400; p++; break;
+        default: goto bad;
+        }
+        bare = 0;
+        if (n > DS_DURATION_MAX / unit || total + n * unit > DS_DURATION_MAX) {
+            w = "duration is too long (at most 100 years)";
+            goto bad;
+        }
+        total += n * unit;
+    }
+    if (total <= 0) { w = "duration must be positive"; goto bad; }
+    *out = total;
+    return 0;
+bad:
+    if (why) *why = w;
+    return -1;
+}
+
+char *ds_duration_format(int64_t secs, char *out, size_t n)
+{
+    static const struct { int64_t s; char u; } units[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
+    size_t len = 0;
+    if (n == 0) return out;
+    out[0] = '\0';
+    if (secs < 0) { len += (size_t)snprintf(out, n, "-"); secs = -secs; }
+    if (secs == 0) { snprintf(out + len, n - len, "0s"); return out; }
+    for (size_t i = 0; i < 4 && len < n; i++) {
+        if (secs >= units[i].s) {
+            len += (size_t)snprintf(out + len, n - len, "%lld%c", (long long)(secs / units[i].s), units[i].u);
+            secs %= units[i].s;
+        }
+    }
+    return out;
+}
+
+/* ---------------------------------------------------------------- items */
+
+/* ORDER: follows enum ds_shape in dashspec.h. */
+static const char *const ds_shape_names[] = {"scalar", "row", "rows", "map", "series"};
+
+const char *ds_shape_name(ds_shape s)
+{
+    return (unsigned)s < 5 ? ds_shape_names[s] : "?";
+}
+
+int ds_shape_parse(const char *s, ds_shape *out)
+{
+    for (int i = 0; i < 5; i++)
+        if (strcmp(s, ds_shape_names[i]) == 0) { *out = (ds_shape)i; return 0; }
+    return -1;
+}
+
+const char *ds_kind_name(ds_kind k)
+{
+    return k == DS_KIND_CHART ? "chart" : "metric";
+}
+
+void ds_item_free(ds_item *it)
+{
+    if (!it) return;
+    free(it->key); free(it->query); free(it->description); free(it->group);
+    for (size_t i = 0; i < it->ntags; i++) free(it->tags[i]);
+    free(it->tags);
+    for (size_t i = 0; i < it->nparams; i++) { free(it->params[i].name); free(it->params[i].s); }
+    free(it->params);
+    free(it->x);
+    for (size_t i = 0; i < it->ny; i++) free(it->y[i]);
+    free(it->y);
+    free(it->series_by); free(it->fill); free(it->file);
+    free(it->m_ys); free(it->qlines);
+    memset(it, 0, sizeof *it);
+}
+
+void ds_plan_init(ds_plan *p) { memset(p, 0, sizeof *p); }
+
+void ds_plan_free(ds_plan *p)
+{
+    if (!p) return;
+    for (size_t i = 0; i < p->n; i++) ds_item_free(&p->items[i]);
+    free(p->items);
+    memset(p, 0, sizeof *p);
+}
+
+ds_mark ds_item_query_mark(const ds_item *it, size_t off)
+{
+    if (!it->nqlines || !it->query) return it->m_query;
+    size_t qlen = strlen(it->query);
+    if (off > qlen) off = qlen;
+    size_t line = 0, start = 0;
+    for (size_t i = 0; i < off; i++)
+        if (it->query[i] == '\n') { line++; start = i + 1; }
+    if (line >= it->nqlines) return it->m_query;
+    ds_mark m = it->qlines[line];
+    m.col += (int)ds_utf8_chars(it->query + start, off - start);
+    return m;
+}

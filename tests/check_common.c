@@ -1,0 +1,181 @@
+/*
+ * check_common.c — diagnostics, buffers, time, durations, the database seam.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <string.h>
+#include "ds_common.h"
+#include "ds_test.h"
+
+START_TEST(diag_sorts_and_renders)
+{
+    ds_diag d;
+    ds_diag_init(&d);
+    ck_assert_int_eq(ds_error(&d, "b.yaml", 3, 1, "k2", "second %d", 2), -1);
+    ck_assert_int_eq(ds_error(&d, "a.yaml", 9, 4, NULL, "first"), -1);
+    ck_assert_int_eq(ds_warning(&d, "a.yaml", 2, 7, "k1", "warn"), 0);
+    ds_diag_sort(&d);
+    char *t = ds_diag_render(&d, DS_FMT_TEXT);
+    ck_assert_str_eq(t, "a.yaml:2:7: warning: warn [k1]\n"
+                        "a.yaml:9:4: error: first\n"
+                        "b.yaml:3:1: error: second 2 [k2]\n");
+    free(t);
+    t = ds_diag_render(&d, DS_FMT_GITHUB);
+    ck_assert_str_eq(t, "::warning file=a.yaml,line=2,col=7::warn [k1]\n"
+                        "::error file=a.yaml,line=9,col=4::first\n"
+                        "::error file=b.yaml,line=3,col=1::second 2 [k2]\n");
+    free(t);
+    t = ds_diag_render(&d, DS_FMT_JSON);
+    ck_assert_ptr_nonnull(strstr(t, "{\"file\":\"a.yaml\",\"line\":9,\"col\":4,\"severity\":\"error\",\"key\":null,\"message\":\"first\"}"));
+    free(t);
+    ck_assert_uint_eq(d.nerrors, 2);
+    ck_assert_uint_eq(d.nwarnings, 1);
+    ds_diag_free(&d);
+}
+END_TEST
+
+START_TEST(durations)
+{
+    int64_t v;
+    const char *why;
+    ck_assert_int_eq(ds_duration_parse("1800", &v, &why), 0); ck_assert_int_eq(v, 1800);
+    ck_assert_int_eq(ds_duration_parse("90s", &v, &why), 0); ck_assert_int_eq(v, 90);
+    ck_assert_int_eq(ds_duration_parse("15m", &v, &why), 0); ck_assert_int_eq(v, 900);
+    ck_assert_int_eq(ds_duration_parse("1h30m", &v, &why), 0); ck_assert_int_eq(v, 5400);
+    ck_assert_int_eq(ds_duration_parse("7d", &v, &why), 0); ck_assert_int_eq(v, 604800);
+    ck_assert_int_eq(ds_duration_parse("0", &v, &why), -1);
+    ck_assert_int_eq(ds_duration_parse("0s", &v, &why), -1);
+    ck_assert_int_eq(ds_duration_parse("-5m", &v, &why), -1);
+    ck_assert_int_eq(ds_duration_parse("5x", &v, &why), -1);
+    ck_assert_int_eq(ds_duration_parse("1h30", &v, &why), -1);
+    ck_assert_int_eq(ds_duration_parse("", &v, &why), -1);
+    ck_assert_int_eq(ds_duration_parse("99999999999999999999999d", &v, &why), -1);
+    char b[32];
+    ck_assert_str_eq(ds_duration_format(5400, b, sizeof b), "1h30m");
+    ck_assert_str_eq(ds_duration_format(0, b, sizeof b), "0s");
+}
+END_TEST
+
+START_TEST(times)
+{
+    int64_t t;
+    ck_assert_int_eq(ds_time_parse("2026-02-12 10:00:00", &t), 0);
+    char out[20];
+    ds_time_format(t + 61, out);
+    ck_assert_str_eq(out, "2026-02-12 10:01:01");
+    ck_assert_int_eq(ds_time_parse("2026-02-30 10:00:00", &t), -1);
+    ck_assert_int_eq(ds_time_parse("2026-02-12T10:00:00", &t), -1);
+    ck_assert_int_eq(ds_time_parse("2026-02-12 10:00", &t), -1);
+}
+END_TEST
+
+START_TEST(db_open_never_creates)
+{
+    char *dir = ds_tmpdir();
+    char *path = malloc(strlen(dir) + 16);
+    sprintf(path, "%s/missing.db", dir);
+    ds_diag d;
+    ds_diag_init(&d);
+    ds_db *db = NULL;
+    ck_assert_int_eq(ds_db_open(path, DS_DB_READWRITE, &db, &d), -1);
+    ck_assert_ptr_null(db);
+    ck_assert_int_eq(d.status, DS_DBERROR);
+    ck_assert_int_eq(access(path, F_OK), -1);
+    ds_diag_free(&d);
+    ds_diag_init(&d);
+    char *junk = ds_write(dir, "junk.db", "this is not a database, not at all, no no no no no no no no no no no no no no no no no no");
+    ck_assert_int_eq(ds_db_open(junk, DS_DB_READONLY, &db, &d), -1);
+    ck_assert_int_eq(d.status, DS_DBERROR);
+    ds_diag_free(&d);
+    free(junk);
+    free(path);
+    ds_tmp_cleanup(dir);
+}
+END_TEST
+
+START_TEST(db_migrate_idempotent)
+{
+    char *dir = ds_tmpdir();
+    char *path = malloc(strlen(dir) + 16);
+    sprintf(path, "%s/app.db", dir);
+    ds_sql(path, "CREATE TABLE dashboard_cache(cache_key TEXT PRIMARY KEY, cache_value TEXT NOT NULL,"
+                 " created_at TEXT NOT NULL, expires_at TEXT NOT NULL);"
+                 "INSERT INTO dashboard_cache VALUES('old','1','2026-01-01 00:00:00','2026-01-01 00:15:00');");
+    ds_diag d;
+    ds_diag_init(&d);
+    ds_db *db = NULL;
+    ck_assert_int_eq(ds_db_open(path, DS_DB_READWRITE, &db, &d), 0);
+    ck_assert_int_eq(ds_db_migrated(db), 0);
+    ck_assert_int_eq(ds_db_migrate(db, &d), 0);
+    ck_assert_int_eq(ds_db_migrated(db), 1);
+    ck_assert_int_eq(ds_db_migrate(db, &d), 0);
+    ds_db_close(db);
+    char *v = ds_sql_text(path, "SELECT cache_value FROM dashboard_cache WHERE cache_key='old'");
+    ck_assert_str_eq(v, "1");
+    free(v);
+    v = ds_sql_text(path, "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'dashspec_%' AND type='table'");
+    ck_assert_str_eq(v, "4");
+    free(v);
+    ck_assert_uint_eq(d.nerrors, 0);
+    ds_diag_free(&d);
+    free(path);
+    ds_tmp_cleanup(dir);
+}
+END_TEST
+
+START_TEST(lock_is_exclusive)
+{
+    char *dir = ds_tmpdir();
+    char *path = ds_write(dir, "x.db", "");
+    ds_diag d;
+    ds_diag_init(&d);
+    int fd = ds_db_lock(path, &d);
+    ck_assert_int_ge(fd, 0);
+    /* A second open file description cannot take it, even in this process. */
+    ck_assert_int_eq(ds_db_lock(path, &d), -1);
+    ck_assert_int_eq(d.status, DS_LOCKED);
+    ds_db_unlock(fd);
+    ds_diag_free(&d);
+    ds_diag_init(&d);
+    fd = ds_db_lock(path, &d);
+    ck_assert_int_ge(fd, 0);
+    ds_db_unlock(fd);
+    ds_diag_free(&d);
+    free(path);
+    ds_tmp_cleanup(dir);
+}
+END_TEST
+
+START_TEST(cli_version_and_help)
+{
+    ds_proc p;
+    DS_RUN(&p, "--version");
+    ck_assert_int_eq(p.status, 0);
+    ck_assert_ptr_nonnull(strstr(p.out, "dashspec " DS_VERSION));
+    ds_proc_free(&p);
+    DS_RUN(&p, "frobnicate");
+    ck_assert_int_eq(p.status, 2);
+    ck_assert_ptr_nonnull(strstr(p.err, "unknown command 'frobnicate'"));
+    ds_proc_free(&p);
+    DS_RUN(&p, "--help");
+    ck_assert_int_eq(p.status, 0);
+    ck_assert_ptr_nonnull(strstr(p.out, "preview"));
+    ds_proc_free(&p);
+}
+END_TEST
+
+Suite *common_suite(void)
+{
+    Suite *s = suite_create("common");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, diag_sorts_and_renders);
+    tcase_add_test(tc, durations);
+    tcase_add_test(tc, times);
+    tcase_add_test(tc, db_open_never_creates);
+    tcase_add_test(tc, db_migrate_idempotent);
+    tcase_add_test(tc, lock_is_exclusive);
+    tcase_add_test(tc, cli_version_and_help);
+    suite_add_tcase(s, tc);
+    return s;
+}
