@@ -1,0 +1,78 @@
+/*
+ * ds_runtime.h — internals of the runtime: dashspec_plan -> statements -> JSON
+ * -> dashboard_cache.
+ *
+ *   ds_json.c    JSON text for SQLite values: exact int64, Python-repr reals,
+ *                strings with invalid UTF-8 repaired as Python does
+ *   ds_shape.c   result rows -> the JSON value of each shape (contract section 2)
+ *   ds_exec.c    read connections: prepare once, bind, timeout, limits, rows -> shaper
+ *   ds_cache.c   the writer: cache rows, dashspec_state, dashspec_runs
+ *   ds_due.c     what is due and why (pure functions of state and time)
+ *   ds_run.c     `run`: lock, select, execute (in parallel), write, summary, watch
+ *   ds_read.c    get, status, clear, explain, preview
+ */
+#ifndef DS_RUNTIME_H
+#define DS_RUNTIME_H
+
+#include "ds_common.h"
+
+/* ---------------------------------------------------------------- values (ds_json.c) */
+
+typedef enum ds_type { DS_T_NULL, DS_T_INT, DS_T_REAL, DS_T_TEXT, DS_T_BLOB } ds_type;
+
+/* One result value, borrowed from the statement until the next row. */
+typedef struct ds_cell {
+    ds_type type;
+    int64_t i;              /* INT */
+    double r;               /* REAL */
+    const char *s;          /* TEXT/BLOB bytes; for INT/REAL the value's text */
+    size_t n;               /*   (CAST AS TEXT) when the shaper asked for it, else NULL */
+} ds_cell;
+
+/* Appends JSON text. Cannot fail (ds_buf records OOM). */
+void ds_json_int(ds_buf *b, int64_t v);
+void ds_json_double(ds_buf *b, double v);              /* Python repr; non-finite -> null */
+void ds_json_string(ds_buf *b, const char *s, size_t n); /* quoted; invalid UTF-8 -> U+FFFD */
+/* A cell as a JSON value; BLOB is the caller's error (appends nothing, returns -1). */
+int ds_json_cell(ds_buf *b, const ds_cell *c);
+
+/* ---------------------------------------------------------------- shaping (ds_shape.c) */
+
+typedef struct ds_shaper ds_shaper;
+
+/* Prepares shaping of one result for it (shape, x/y/series_by/fill, max_rows,
+ * max_bytes) over the given column names. NULL with *err (malloc'd) when the
+ * columns do not fit the shape, or on OOM. */
+ds_shaper *ds_shaper_new(const ds_item *it, const char *const *cols, int ncols, char **err);
+/* ncols flags: nonzero where the executor must also fill cell.s/n with the
+ * value's CAST AS TEXT for INT/REAL cells (map keys, series names). */
+const unsigned char *ds_shaper_textcols(const ds_shaper *s);
+/* Consumes one row. -1 with *err (malloc'd) on a run error (BLOB, too many
+ * rows, NULL map key, duplicate point, value too large). */
+int ds_shaper_row(ds_shaper *s, const ds_cell *cells, char **err);
+/* The finished value: *json malloc'd (caller frees), *entries = rows seen. */
+int ds_shaper_finish(ds_shaper *s, char **json, size_t *len, int64_t *entries, char **err);
+void ds_shaper_free(ds_shaper *s);
+
+/* ---------------------------------------------------------------- execution (ds_exec.c) */
+
+typedef struct ds_result {
+    char *json;             /* the value, malloc'd */
+    size_t len;
+    int64_t entries;        /* result rows */
+    int64_t duration_ms;
+} ds_result;
+
+void ds_result_free(ds_result *r);
+
+typedef struct ds_exec ds_exec;  /* one read-only connection and its prepared statements */
+
+/* Opens db_path read-only for running spec queries (authorizer: reads and
+ * functions only). NULL on failure, reported into d (DS_DBERROR). */
+ds_exec *ds_exec_new(const char *db_path, ds_diag *d);
+void ds_exec_free(ds_exec *x);
+/* Runs one item at time `now`: binds params and :now, enforces timeout and
+ * limits, shapes the rows. 0 ok (out filled), -1 with *err (malloc'd). */
+int ds_exec_item(ds_exec *x, const ds_item *it, int64_t now, ds_result *out, char **err);
+
+#endif
