@@ -109,7 +109,7 @@ typedef struct ds_item {
     char **y; size_t ny;    /* series only; ny == 0 means "every other column" */
     char *series_by;        /* series only, or NULL */
     char *fill;             /* series only: JSON text of the fill value ("null" default) */
-    char *file;             /* spec file, relative to the specs dir */
+    char *file;             /* spec file as diagnostics name it: "<specs dir>/<relative path>" */
     int line;               /* line of the item in that file */
     char hash[17];          /* spec hash: 16 hex digits over query, params, shape, options */
     int bad;                /* compile time: this item has errors and must not run */
@@ -153,7 +153,8 @@ char *ds_duration_format(int64_t secs, char *out, size_t n);
 /* Section owned by the compiler; see compiler/ds_compiler.h for internals. */
 
 /* Loads every *.yaml and *.yml file under dir (recursively, byte order of the relative
- * path, dot-names skipped) into p. Diagnostics name files as dir/relative.
+ * path, dot-names skipped) into p. Diagnostics name files "<dir>/<relative path>"
+ * (dir without trailing slashes).
  * Items with errors are kept with bad=1 when their key is known. Returns 0 when
  * no error was reported, -1 otherwise (p holds what could be loaded). */
 int ds_spec_load_dir(const char *dir, ds_plan *p, ds_diag *d);

@@ -75,4 +75,36 @@ void ds_exec_free(ds_exec *x);
  * limits, shapes the rows. 0 ok (out filled), -1 with *err (malloc'd). */
 int ds_exec_item(ds_exec *x, const ds_item *it, int64_t now, ds_result *out, char **err);
 
+/* ---------------------------------------------------------------- due (ds_due.c) */
+
+/* What the runtime knows about one key before deciding to run it. */
+typedef struct ds_item_state {
+    int has_value;              /* a dashboard_cache row exists */
+    int64_t created_at, expires_at;
+    int has_state;              /* a dashspec_state row exists */
+    int64_t last_attempt;       /* 0 = never */
+    int64_t last_success;       /* 0 = never */
+    int64_t failures;           /* consecutive failures; > 0 means the last attempt failed */
+    char value_hash[17];        /* spec hash of the value in the cache ("" = unknown) */
+    char *last_error;           /* malloc'd or NULL */
+    int64_t last_duration_ms, entries;
+} ds_item_state;
+
+typedef enum ds_due_reason {
+    DS_DUE_NOT = 0,             /* fresh enough */
+    DS_DUE_MISSING,             /* never computed (no value) */
+    DS_DUE_EXPIRED,             /* expires_at <= now */
+    DS_DUE_REFRESH,             /* age >= refresh */
+    DS_DUE_CHANGED,             /* spec hash differs from the value's */
+    DS_DUE_FORCED,              /* --force */
+    DS_DUE_BACKOFF              /* would be due, but the last failure's backoff has not passed */
+} ds_due_reason;
+
+/* Decides whether it is due at now (contract section 4). *next (may be NULL)
+ * receives when it will next be due (== now when due). Pure function. */
+ds_due_reason ds_due(const ds_item *it, const ds_item_state *st, int64_t now, int force, int64_t *next);
+/* Reads cache and state rows for every item of p into st[0..p->n). 0 ok, -1 error. */
+int ds_state_load(ds_db *db, const ds_plan *p, ds_item_state *st, ds_diag *d);
+void ds_item_state_clear(ds_item_state *st);   /* frees last_error */
+
 #endif
