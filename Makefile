@@ -48,21 +48,23 @@ deps:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 $(GEN_MIG): $(MIGRATIONS) scripts/embed.sh
 	@mkdir -p $(dir $@)
-	sh scripts/embed.sh $(MIGRATIONS) > $@
+	@sh scripts/embed.sh $(MIGRATIONS) > $@
 
 $(BUILD)/gen/ds_migrations.o: $(GEN_MIG)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	@$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BIN): $(CLI_OBJ) $(LIB)
-	$(CC) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS_ALL)
+	@echo "  LINK    $@"
+	@$(CC) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS_ALL)
 
 # The test runner: one Check suite per tests/check_<module>.c, each exporting
 # <module>_suite(); the list is generated so a new suite needs no edit here.
@@ -76,7 +78,8 @@ $(BUILD)/tests/check_main.o: $(BUILD)/gen/suites.h
 $(BUILD)/tests/%.o: CFLAGS += -I$(BUILD)/gen $(CHECK_CFLAGS)
 
 $(TESTBIN): $(TEST_OBJ) $(LIB) $(BIN)
-	$(CC) -o $@ $(TEST_OBJ) $(LIB) $(CHECK_LIBS) $(LDLIBS_ALL)
+	@echo "  LINK    $@"
+	@$(CC) -o $@ $(TEST_OBJ) $(LIB) $(CHECK_LIBS) $(LDLIBS_ALL)
 
 # make test: install missing packages, build with warnings as errors, run every suite.
 # SUITE=name runs one suite; CK_RUN_CASE=name narrows to one test case.
