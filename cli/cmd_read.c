@@ -1,15 +1,646 @@
-/* cmd_read.c — placeholder until its owner lands it. */
+/*
+ * cmd_read.c — the reader commands: get, status, clear, explain, preview,
+ * and migrate. Each parses its options, calls ds_read.c, and prints: values
+ * exactly as cached when piped, tables and charts on a terminal (render.c).
+ */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "cli.h"
-const char usage_get[] = "usage: dashspec get\n";
-int cmd_get(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "dashspec get: not built yet\n"); return DS_USAGE; }
-const char usage_status[] = "usage: dashspec status\n";
-int cmd_status(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "dashspec status: not built yet\n"); return DS_USAGE; }
-const char usage_clear[] = "usage: dashspec clear\n";
-int cmd_clear(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "dashspec clear: not built yet\n"); return DS_USAGE; }
-const char usage_explain[] = "usage: dashspec explain\n";
-int cmd_explain(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "dashspec explain: not built yet\n"); return DS_USAGE; }
-const char usage_preview[] = "usage: dashspec preview\n";
-int cmd_preview(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "dashspec preview: not built yet\n"); return DS_USAGE; }
-const char usage_migrate[] = "usage: dashspec migrate\n";
-int cmd_migrate(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "dashspec migrate: not built yet\n"); return DS_USAGE; }
+#include "ds_read.h"
+#include "render.h"
+
+const char usage_get[] =
+    "usage: dashspec get [--db FILE] [--stale] [--now TS] KEY\n"
+    "\n"
+    "Prints the cached JSON value of KEY, followed by a newline, when it is fresh\n"
+    "(its expires_at is later than now).\n"
+    "\n"
+    "  --db FILE   the database (default: $DASHSPEC_DB); opened read-only, never created\n"
+    "  --stale     also print a value that has expired\n"
+    "  --now TS    the UTC time 'YYYY-MM-DD HH:MM:SS' that stands for now\n"
+    "\n"
+    "get reads one row of dashboard_cache by key and nothing else (no plan, no\n"
+    "migrations), so it is cheap enough to call per dashboard widget. A key that\n"
+    "is no longer in the plan is still printed while its row lasts.\n"
+    "\n"
+    "exit status: 0 value printed; 2 usage error; 3 no fresh value (one line on\n"
+    "stderr says whether it is missing or how long ago it expired; a database\n"
+    "without dashboard_cache has no values); 5 the database cannot be opened.\n";
+
+const char usage_status[] =
+    "usage: dashspec status [--db FILE] [--json] [--now TS]\n"
+    "\n"
+    "Shows what the cache holds for each item of the compiled plan: counts of\n"
+    "fresh, expired and missing values (they add up to the plan's items) and of\n"
+    "failing items (whose last attempt failed, whatever value they still have),\n"
+    "then one line per key: state, age, ttl, entries, last duration, next due,\n"
+    "last error. Cache rows whose key is not in the plan (items removed from the\n"
+    "specs) are listed apart as orphaned and counted in none of the above.\n"
+    "\n"
+    "  --db FILE   the database (default: $DASHSPEC_DB); opened read-only, never created\n"
+    "  --json      one JSON object: {\"fresh\":N, \"expired\":N, \"missing\":N, \"failing\":N,\n"
+    "              \"items\":[{key, kind, group, state, age_s, ttl_s, refresh_s, entries,\n"
+    "              last_duration_ms, last_error, failures, next_due}], \"orphaned\":[{key,\n"
+    "              state, age_s, expires_at}], \"now\":TS}; unknown values are null,\n"
+    "              times are UTC 'YYYY-MM-DD HH:MM:SS'\n"
+    "  --now TS    the UTC time 'YYYY-MM-DD HH:MM:SS' that stands for now\n"
+    "\n"
+    "exit status: 0 the report was printed (failing items do not change it);\n"
+    "2 usage error; 5 the database cannot be opened or read.\n";
+
+const char usage_clear[] =
+    "usage: dashspec clear [--db FILE] [KEY|GLOB...]\n"
+    "\n"
+    "Deletes the dashboard_cache rows of the given keys, or of every key matching\n"
+    "a shell glob ('chart_*', 'llm_?_cost', '[a-c]*'); all rows when none is\n"
+    "given. One transaction: all of them go, or none. Prints \"cleared N cache rows\".\n"
+    "The next run computes the cleared items again (they are missing, so due).\n"
+    "dashspec_state keeps its history (last attempt, errors, durations).\n"
+    "\n"
+    "  --db FILE   the database (default: $DASHSPEC_DB); opened read-write, never\n"
+    "              created; dashspec's tables are created first when missing\n"
+    "\n"
+    "Quote globs so the shell does not expand them. A key that matches nothing\n"
+    "is not an error.\n"
+    "\n"
+    "exit status: 0 done (also when nothing matched); 2 usage error; 5 the database\n"
+    "cannot be opened or written (missing, read-only, locked by a writer for longer\n"
+    "than 5s).\n";
+
+const char usage_explain[] =
+    "usage: dashspec explain [--db FILE] [--now TS] KEY\n"
+    "\n"
+    "Shows one item of the compiled plan: its SQL, parameters (name, type, value,\n"
+    "and :now), shape and shape options, ttl, refresh, timeout, limits, source\n"
+    "file:line, spec hash, and SQLite's EXPLAIN QUERY PLAN of the statement with\n"
+    "its parameters bound, as a tree. Nothing is executed and nothing is written.\n"
+    "\n"
+    "  --db FILE   the database (default: $DASHSPEC_DB); opened read-only, never created\n"
+    "  --now TS    the UTC time bound to :now (default: the clock)\n"
+    "\n"
+    "exit status: 0 shown; 1 KEY is not in the plan (compile first), or the\n"
+    "statement no longer prepares (the error is printed after the item); 2 usage\n"
+    "error; 5 the database cannot be opened.\n";
+
+const char usage_preview[] =
+    "usage: dashspec preview [--db FILE] [--now TS] [--json] KEY\n"
+    "\n"
+    "Computes one item of the compiled plan now and prints its value, exactly as\n"
+    "run would cache it. Writes nothing: the query runs on a read-only connection\n"
+    "and the cache and state tables are left as they are.\n"
+    "\n"
+    "On a terminal the value is drawn: scalars plainly, row as a column/value\n"
+    "table, rows and map as tables (wide cells cut), series as one sparkline per\n"
+    "series with its min and max and the x range. Piped, or with --json, the\n"
+    "exact JSON value is printed followed by a newline.\n"
+    "\n"
+    "  --db FILE   the database (default: $DASHSPEC_DB); opened read-only, never created\n"
+    "  --now TS    the UTC time 'YYYY-MM-DD HH:MM:SS' bound to :now\n"
+    "  --json      print the JSON value even on a terminal\n"
+    "\n"
+    "exit status: 0 printed; 1 KEY is not in the plan, or the query failed (the\n"
+    "error is on stderr); 2 usage error; 5 the database cannot be opened.\n";
+
+const char usage_migrate[] =
+    "usage: dashspec migrate [--db FILE]\n"
+    "\n"
+    "Creates dashspec's tables (dashboard_cache, dashspec_plan, dashspec_state,\n"
+    "dashspec_runs, dashspec_migrations) when they are missing. Idempotent; never\n"
+    "drops or rewrites data, and keeps an existing dashboard_cache as it is.\n"
+    "Prints \"created dashspec tables in FILE\" or \"dashspec tables are up to date\".\n"
+    "\n"
+    "  --db FILE   the database (default: $DASHSPEC_DB); opened read-write\n"
+    "\n"
+    "The database file must exist: dashspec never creates one (a typo in --db would\n"
+    "otherwise leave an empty database behind). Point --db at the application's\n"
+    "database, or create an empty one first (an empty file is an empty SQLite\n"
+    "database: `touch FILE`). The same SQL is in migrations/*.sql for\n"
+    "`sqlite3 FILE < migrations/001-init.sql`.\n"
+    "\n"
+    "exit status: 0 done; 2 usage error; 5 the database cannot be opened or\n"
+    "written (missing, not a database, read-only).\n";
+
+/* The database option, or a usage error. */
+static const char *need_db(const char *cmd, const char *opt)
+{
+    const char *db = cli_db(opt);
+    if (!db) cli_usage_error(cmd, "no database given (use --db FILE or set DASHSPEC_DB)");
+    return db;
+}
+
+/* Writes b to stdout; on OOM reports and returns DS_FAILED. */
+static int emit(ds_buf *b)
+{
+    if (b->oom) {
+        fprintf(stderr, "dashspec: out of memory\n");
+        return DS_FAILED;
+    }
+    if (b->len) fwrite(b->p, 1, b->len, stdout);
+    return DS_OK;
+}
+
+/* ---------------------------------------------------------------- get */
+
+int cmd_get(int argc, char **argv)
+{
+    const char *dbopt = NULL, *nowopt = NULL, **pos = NULL;
+    size_t npos = 0;
+    int stale = 0, rc;
+    ds_diag d;
+    ds_value v = {0};
+    ds_diag_init(&d);
+    const cli_opt opts[] = {
+        {"--db", &dbopt, NULL, NULL, NULL},
+        {"--now", &nowopt, NULL, NULL, NULL},
+        {"--stale", NULL, &stale, NULL, NULL},
+        {NULL, NULL, NULL, NULL, NULL}
+    };
+    int64_t now;
+    const char *db;
+    if (cli_parse("get", argc, argv, opts, &pos, &npos)) { rc = DS_USAGE; goto out; }
+    if (npos != 1) { rc = cli_usage_error("get", npos ? "one KEY at a time" : "which KEY?"); goto out; }
+    if (!(db = need_db("get", dbopt)) || cli_now("get", nowopt, &now)) { rc = DS_USAGE; goto out; }
+    rc = ds_read_get(db, pos[0], now, stale, &v, &d);
+    if (rc == DS_OK) {
+        fwrite(v.json, 1, v.len, stdout);
+        fputc('\n', stdout);
+    } else if (rc == DS_NOVALUE) {
+        int64_t exp;
+        char ago[64];
+        if (!v.found)
+            fprintf(stderr, "dashspec get: no value for '%s' (missing)\n", pos[0]);
+        else if (v.expires_at && ds_time_parse(v.expires_at, &exp) == 0)
+            fprintf(stderr, "dashspec get: no fresh value for '%s' (expired %s, at %s; --stale prints it)\n",
+                    pos[0], cli_age(now, exp, ago, sizeof ago), v.expires_at);
+        else
+            fprintf(stderr, "dashspec get: no fresh value for '%s' (expired: expires_at is %s%s%s)\n",
+                    pos[0], v.expires_at ? "'" : "", v.expires_at ? v.expires_at : "NULL",
+                    v.expires_at ? "'" : "");
+    } else {
+        rc = cli_report(&d, rc);
+    }
+out:
+    ds_value_free(&v);
+    ds_diag_free(&d);
+    free(pos);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- status */
+
+static cli_color state_color(ds_freshness f)
+{
+    return f == DS_FRESH ? CLI_GREEN : f == DS_EXPIRED ? CLI_YELLOW : CLI_BLUE;
+}
+
+/* "now", "now (refresh)", "in 5m", "in 2m (backoff)". A missing or expired
+ * value is due now for the reason the state column already shows. */
+static void next_due(cli_table *tb, const ds_report *r, const ds_report_item *it)
+{
+    char ago[64];
+    switch (it->due) {
+    case DS_DUE_NOT:
+        cli_table_cell(tb, cli_age(r->now, it->next_due, ago, sizeof ago), CLI_NONE);
+        break;
+    case DS_DUE_BACKOFF:
+        cli_table_cellf(tb, CLI_YELLOW, "%s (backoff)", cli_age(r->now, it->next_due, ago, sizeof ago));
+        break;
+    case DS_DUE_REFRESH: cli_table_cell(tb, "now (refresh)", CLI_NONE); break;
+    case DS_DUE_CHANGED: cli_table_cell(tb, "now (spec changed)", CLI_NONE); break;
+    default: cli_table_cell(tb, "now", CLI_NONE); break;
+    }
+}
+
+static int status_print(const ds_report *r, const cli_term *t, ds_buf *b)
+{
+    char d1[48], d2[48];
+    /* The origin's cache status indicator; plain words when piped. */
+    if (t->tty)
+        ds_buf_printf(b, "\xE2\x9C\x85 %zu fresh  \xE2\x9A\xA0\xEF\xB8\x8F %zu expired  "
+                         "\xF0\x9F\x92\xA4 %zu missing  \xE2\x9D\x8C %zu failing",
+                      r->fresh, r->expired, r->missing, r->failing);
+    else
+        ds_buf_printf(b, "%zu fresh  %zu expired  %zu missing  %zu failing",
+                      r->fresh, r->expired, r->missing, r->failing);
+    if (r->norphans) ds_buf_printf(b, "  (%zu orphaned)", r->norphans);
+    ds_buf_addc(b, '\n');
+    if (r->n == 0) {
+        ds_buf_adds(b, "no items in the plan (`dashspec compile --db FILE` stores one)\n");
+    } else {
+        const char *hdr[] = {"key", "state", "age", "ttl", "entries", "duration", "next due", "error"};
+        cli_table *tb = cli_table_new(8, hdr);
+        if (!tb) return -1;
+        for (size_t j = 2; j <= 5; j++) cli_table_align(tb, j, CLI_RIGHT);
+        cli_table_align(tb, 7, CLI_LEFT);
+        /* Narrow terminal: cut the error first, the key (what one types next) last. */
+        for (size_t j = 1; j < 8; j++) cli_table_priority(tb, j, 1);
+        cli_table_priority(tb, 6, 2);
+        cli_table_priority(tb, 7, 3);
+        for (size_t i = 0; i < r->n; i++) {
+            const ds_report_item *it = &r->items[i];
+            cli_table_cell(tb, it->key, CLI_NONE);
+            cli_table_cell(tb, ds_freshness_name(it->state), state_color(it->state));
+            if (it->state != DS_MISSING && it->created_at)
+                cli_table_cell(tb, cli_duration(r->now - it->created_at, d1, sizeof d1), CLI_NONE);
+            else
+                cli_table_cell(tb, "-", CLI_DIM);
+            cli_table_cell(tb, ds_duration_format(it->ttl, d2, sizeof d2), CLI_NONE);
+            if (it->entries >= 0) cli_table_cellf(tb, CLI_NONE, "%lld", (long long)it->entries);
+            else cli_table_cell(tb, "-", CLI_DIM);
+            if (it->last_duration_ms >= 0) cli_table_cell(tb, cli_millis(it->last_duration_ms, d1, sizeof d1), CLI_NONE);
+            else cli_table_cell(tb, "-", CLI_DIM);
+            next_due(tb, r, it);
+            if (it->failures > 0)
+                cli_table_cellf(tb, CLI_RED, "failed %lldx: %s", (long long)it->failures,
+                                it->last_error ? it->last_error : "(no message)");
+            else
+                cli_table_cell(tb, "", CLI_NONE);
+        }
+        ds_buf_addc(b, '\n');
+        int rc = cli_table_render(tb, t, b);
+        cli_table_free(tb);
+        if (rc) return -1;
+    }
+    if (r->norphans) {
+        ds_buf_addc(b, '\n');
+        ds_buf_adds(b, "orphaned: cache rows of keys not in the plan (`dashspec clear KEY` removes them)\n");
+        const char *hdr[] = {"key", "state", "age", "expires at"};
+        cli_table *tb = cli_table_new(4, hdr);
+        if (!tb) return -1;
+        cli_table_align(tb, 2, CLI_RIGHT);
+        for (size_t i = 0; i < r->norphans; i++) {
+            const ds_orphan *o = &r->orphans[i];
+            cli_table_cell(tb, o->key, CLI_NONE);
+            cli_table_cell(tb, ds_freshness_name(o->state), state_color(o->state));
+            if (o->created_at) cli_table_cell(tb, cli_duration(r->now - o->created_at, d1, sizeof d1), CLI_NONE);
+            else cli_table_cell(tb, "-", CLI_DIM);
+            cli_table_cell(tb, o->expires_at ? o->expires_at : "NULL", CLI_NONE);
+        }
+        int rc = cli_table_render(tb, t, b);
+        cli_table_free(tb);
+        if (rc) return -1;
+    }
+    return b->oom ? -1 : 0;
+}
+
+int cmd_status(int argc, char **argv)
+{
+    const char *dbopt = NULL, *nowopt = NULL, *db;
+    int json = 0, rc;
+    int64_t now;
+    ds_diag d;
+    ds_report r;
+    ds_buf b;
+    memset(&r, 0, sizeof r);
+    ds_diag_init(&d);
+    ds_buf_init(&b);
+    const cli_opt opts[] = {
+        {"--db", &dbopt, NULL, NULL, NULL},
+        {"--now", &nowopt, NULL, NULL, NULL},
+        {"--json", NULL, &json, NULL, NULL},
+        {NULL, NULL, NULL, NULL, NULL}
+    };
+    if (cli_parse("status", argc, argv, opts, NULL, NULL)) { rc = DS_USAGE; goto out; }
+    if (!(db = need_db("status", dbopt)) || cli_now("status", nowopt, &now)) { rc = DS_USAGE; goto out; }
+    rc = ds_read_status(db, now, &r, &d);
+    if (rc != DS_OK) { rc = cli_report(&d, rc); goto out; }
+    if (json) {
+        ds_report_json(&r, &b);
+    } else {
+        cli_term t;
+        cli_term_init(&t, stdout);
+        if (status_print(&r, &t, &b)) b.oom = 1;
+    }
+    rc = emit(&b);
+out:
+    ds_buf_free(&b);
+    ds_report_free(&r);
+    ds_diag_free(&d);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- clear */
+
+int cmd_clear(int argc, char **argv)
+{
+    const char *dbopt = NULL, **pos = NULL, *db;
+    size_t npos = 0;
+    int64_t n = 0;
+    int rc;
+    ds_diag d;
+    ds_diag_init(&d);
+    const cli_opt opts[] = {
+        {"--db", &dbopt, NULL, NULL, NULL},
+        {NULL, NULL, NULL, NULL, NULL}
+    };
+    if (cli_parse("clear", argc, argv, opts, &pos, &npos)) { rc = DS_USAGE; goto out; }
+    if (!(db = need_db("clear", dbopt))) { rc = DS_USAGE; goto out; }
+    for (size_t i = 0; i < npos; i++)
+        if (!*pos[i]) { rc = cli_usage_error("clear", "empty KEY"); goto out; }
+    rc = ds_read_clear(db, pos, npos, &n, &d);
+    if (rc == DS_OK) printf("cleared %lld cache rows\n", (long long)n);
+    else rc = cli_report(&d, rc);
+out:
+    ds_diag_free(&d);
+    free(pos);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- explain */
+
+/* Does row k of the query plan have a later sibling? */
+static int qp_next_sibling(const ds_explain *e, size_t k)
+{
+    for (size_t j = k + 1; j < e->nqp; j++)
+        if (e->qp[j].parent == e->qp[k].parent) return 1;
+    return 0;
+}
+
+/* The nearest earlier row with that id (ids are unique in practice). */
+static long qp_find(const ds_explain *e, size_t before, int id)
+{
+    for (size_t j = before; j-- > 0;)
+        if (e->qp[j].id == id) return (long)j;
+    return -1;
+}
+
+/* EXPLAIN QUERY PLAN as the sqlite3 shell draws it:
+ *   QUERY PLAN
+ *   |--SCAN sites
+ *   `--USE TEMP B-TREE FOR ORDER BY */
+static void qp_tree(ds_buf *b, const ds_explain *e, const char *indent)
+{
+    ds_buf_printf(b, "%sQUERY PLAN\n", indent);
+    for (size_t i = 0; i < e->nqp; i++) {
+        long chain[64];
+        size_t n = 0;
+        long a = qp_find(e, i, e->qp[i].parent);
+        while (a >= 0 && n < 64) {
+            chain[n++] = a;
+            a = qp_find(e, (size_t)a, e->qp[a].parent);
+        }
+        ds_buf_adds(b, indent);
+        while (n-- > 0) ds_buf_adds(b, qp_next_sibling(e, (size_t)chain[n]) ? "|  " : "   ");
+        ds_buf_adds(b, qp_next_sibling(e, i) ? "|--" : "`--");
+        cli_clean(b, e->qp[i].detail, strlen(e->qp[i].detail));
+        ds_buf_addc(b, '\n');
+    }
+}
+
+/* A label in the left column, coloured on a terminal. */
+static void label(ds_buf *b, const cli_term *t, const char *l)
+{
+    char tmp[32];
+    snprintf(tmp, sizeof tmp, "%-10s", l);
+    cli_paint(b, t, CLI_BOLD, tmp);
+}
+
+/* Multi-line text (SQL) with every line indented and cleaned. */
+static void block(ds_buf *b, const char *s, const char *indent)
+{
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' ')) n--;
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && s[j] != '\n') j++;
+        ds_buf_adds(b, indent);
+        cli_clean(b, s + i, j - i);
+        ds_buf_addc(b, '\n');
+        i = j + 1;
+    }
+}
+
+static void param_value(ds_buf *v, const ds_param *pa)
+{
+    switch (pa->type) {
+    case DS_PARAM_INT: ds_buf_printf(v, "%lld", (long long)pa->i); break;
+    case DS_PARAM_BOOL: ds_buf_printf(v, "%s (bound as %lld)", pa->i ? "true" : "false", (long long)pa->i); break;
+    case DS_PARAM_REAL: ds_json_double(v, pa->r); break;
+    case DS_PARAM_TEXT:
+        ds_buf_addc(v, '\'');
+        for (const char *c = pa->s ? pa->s : ""; *c; c++) {
+            if (*c == '\'') ds_buf_addc(v, '\'');   /* as an SQL literal */
+            ds_buf_addc(v, *c);
+        }
+        ds_buf_addc(v, '\'');
+        break;
+    }
+}
+
+static const char *param_type(ds_param_type t)
+{
+    return t == DS_PARAM_INT ? "integer" : t == DS_PARAM_REAL ? "real" : t == DS_PARAM_BOOL ? "boolean" : "text";
+}
+
+static int explain_print(const ds_explain *e, const cli_term *t, ds_buf *b)
+{
+    const ds_item *it = &e->item;
+    char d1[48], d2[48], d3[48];
+    cli_paint(b, t, CLI_BOLD, it->key);
+    ds_buf_printf(b, "  (%s, shape %s", ds_kind_name(it->kind), ds_shape_name(it->shape));
+    if (it->group) { ds_buf_adds(b, ", group "); cli_clean(b, it->group, strlen(it->group)); }
+    ds_buf_adds(b, ")\n");
+    if (it->description) {
+        label(b, t, "about");
+        cli_clean(b, it->description, strlen(it->description));
+        ds_buf_addc(b, '\n');
+    }
+    label(b, t, "source");
+    cli_clean(b, it->file ? it->file : "?", strlen(it->file ? it->file : "?"));
+    ds_buf_printf(b, ":%d\n", it->line);
+    label(b, t, "hash");
+    ds_buf_adds(b, it->hash);
+    if (e->compiled_at) { ds_buf_adds(b, ", compiled "); cli_clean(b, e->compiled_at, strlen(e->compiled_at)); }
+    if (e->sqlite_version) { ds_buf_adds(b, " with SQLite "); cli_clean(b, e->sqlite_version, strlen(e->sqlite_version)); }
+    ds_buf_addc(b, '\n');
+    label(b, t, "timing");
+    ds_buf_printf(b, "ttl %s, refresh %s, timeout %s\n", ds_duration_format(it->ttl, d1, sizeof d1),
+                  ds_duration_format(it->refresh, d2, sizeof d2), ds_duration_format(it->timeout, d3, sizeof d3));
+    label(b, t, "limits");
+    ds_buf_printf(b, "max_rows %lld, max_bytes %lld\n", (long long)it->max_rows, (long long)it->max_bytes);
+    if (it->ntags) {
+        label(b, t, "tags");
+        for (size_t i = 0; i < it->ntags; i++) {
+            if (i) ds_buf_adds(b, ", ");
+            cli_clean(b, it->tags[i], strlen(it->tags[i]));
+        }
+        ds_buf_addc(b, '\n');
+    }
+    if (it->shape == DS_SHAPE_SERIES) {
+        label(b, t, "series");
+        ds_buf_adds(b, "x ");
+        cli_clean(b, it->x ? it->x : "?", strlen(it->x ? it->x : "?"));
+        ds_buf_adds(b, ", y ");
+        if (!it->ny) ds_buf_adds(b, "(every other column)");
+        for (size_t i = 0; i < it->ny; i++) {
+            if (i) ds_buf_adds(b, ", ");
+            cli_clean(b, it->y[i], strlen(it->y[i]));
+        }
+        if (it->series_by) { ds_buf_adds(b, ", series_by "); cli_clean(b, it->series_by, strlen(it->series_by)); }
+        ds_buf_adds(b, ", fill ");
+        cli_clean(b, it->fill ? it->fill : "null", strlen(it->fill ? it->fill : "null"));
+        ds_buf_addc(b, '\n');
+    }
+
+    ds_buf_addc(b, '\n');
+    cli_paint(b, t, CLI_BOLD, "parameters");
+    ds_buf_addc(b, '\n');
+    const char *hdr[] = {"name", "type", "value"};
+    cli_table *tb = cli_table_new(3, hdr);
+    if (!tb) return -1;
+    cli_table_align(tb, 2, CLI_LEFT);
+    for (size_t i = 0; i < it->nparams; i++) {
+        ds_buf v;
+        ds_buf_init(&v);
+        param_value(&v, &it->params[i]);
+        cli_table_cellf(tb, CLI_NONE, ":%s", it->params[i].name);
+        cli_table_cell(tb, param_type(it->params[i].type), CLI_NONE);
+        cli_table_celln(tb, v.p ? v.p : "", v.len, CLI_NONE);
+        if (v.oom) b->oom = 1;
+        ds_buf_free(&v);
+    }
+    cli_table_cell(tb, ":now", CLI_NONE);
+    cli_table_cell(tb, "text", CLI_NONE);
+    cli_table_cellf(tb, CLI_NONE, "'%s' (built in)", e->now);
+    ds_buf tbl;
+    ds_buf_init(&tbl);
+    int rc = cli_table_render(tb, t, &tbl);
+    cli_table_free(tb);
+    if (rc == 0) block(b, tbl.p ? tbl.p : "", "  ");
+    ds_buf_free(&tbl);
+    if (rc) return -1;
+
+    ds_buf_addc(b, '\n');
+    cli_paint(b, t, CLI_BOLD, "sql");
+    ds_buf_addc(b, '\n');
+    block(b, it->query, "  ");
+    if (!e->qp_error) {
+        ds_buf_addc(b, '\n');
+        cli_paint(b, t, CLI_BOLD, "query plan");
+        ds_buf_addc(b, '\n');
+        qp_tree(b, e, "  ");
+    }
+    return b->oom ? -1 : 0;
+}
+
+int cmd_explain(int argc, char **argv)
+{
+    const char *dbopt = NULL, *nowopt = NULL, **pos = NULL, *db;
+    size_t npos = 0;
+    int rc;
+    int64_t now;
+    ds_diag d;
+    ds_explain e;
+    ds_buf b;
+    memset(&e, 0, sizeof e);
+    ds_diag_init(&d);
+    ds_buf_init(&b);
+    const cli_opt opts[] = {
+        {"--db", &dbopt, NULL, NULL, NULL},
+        {"--now", &nowopt, NULL, NULL, NULL},
+        {NULL, NULL, NULL, NULL, NULL}
+    };
+    if (cli_parse("explain", argc, argv, opts, &pos, &npos)) { rc = DS_USAGE; goto out; }
+    if (npos != 1) { rc = cli_usage_error("explain", npos ? "one KEY at a time" : "which KEY?"); goto out; }
+    if (!(db = need_db("explain", dbopt)) || cli_now("explain", nowopt, &now)) { rc = DS_USAGE; goto out; }
+    rc = ds_read_explain(db, pos[0], now, &e, &d);
+    if (rc != DS_OK) { rc = cli_report(&d, rc); goto out; }
+    cli_term t;
+    cli_term_init(&t, stdout);
+    if (explain_print(&e, &t, &b)) { b.oom = 1; }
+    if ((rc = emit(&b)) != DS_OK) goto out;
+    if (e.qp_error) {
+        fflush(stdout);
+        ds_buf_reset(&b);
+        cli_clean(&b, e.qp_error, strlen(e.qp_error));
+        fprintf(stderr, "dashspec explain: the statement of '%s' no longer prepares: %s\n", pos[0], b.p ? b.p : "");
+        rc = DS_FAILED;
+    }
+out:
+    ds_buf_free(&b);
+    ds_explain_free(&e);
+    ds_diag_free(&d);
+    free(pos);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- preview */
+
+int cmd_preview(int argc, char **argv)
+{
+    const char *dbopt = NULL, *nowopt = NULL, **pos = NULL, *db;
+    size_t npos = 0;
+    int json = 0, rc;
+    int64_t now;
+    ds_diag d;
+    ds_preview pv;
+    ds_buf b;
+    memset(&pv, 0, sizeof pv);
+    ds_diag_init(&d);
+    ds_buf_init(&b);
+    const cli_opt opts[] = {
+        {"--db", &dbopt, NULL, NULL, NULL},
+        {"--now", &nowopt, NULL, NULL, NULL},
+        {"--json", NULL, &json, NULL, NULL},
+        {NULL, NULL, NULL, NULL, NULL}
+    };
+    if (cli_parse("preview", argc, argv, opts, &pos, &npos)) { rc = DS_USAGE; goto out; }
+    if (npos != 1) { rc = cli_usage_error("preview", npos ? "one KEY at a time" : "which KEY?"); goto out; }
+    if (!(db = need_db("preview", dbopt)) || cli_now("preview", nowopt, &now)) { rc = DS_USAGE; goto out; }
+    rc = ds_read_preview(db, pos[0], now, &pv, &d);
+    if (rc != DS_OK) { rc = cli_report(&d, rc); goto out; }
+    cli_term t;
+    cli_term_init(&t, stdout);
+    if (!json && t.tty) {
+        char ms[48], line[160];
+        snprintf(line, sizeof line, "%s, %lld entr%s, %s", ds_shape_name(pv.item.shape),
+                 (long long)pv.res.entries, pv.res.entries == 1 ? "y" : "ies",
+                 cli_millis(pv.res.duration_ms, ms, sizeof ms));
+        cli_paint(&b, &t, CLI_BOLD, pv.item.key);
+        ds_buf_adds(&b, "  ");
+        cli_paint(&b, &t, CLI_DIM, line);
+        ds_buf_addc(&b, '\n');
+        if (cli_render_value(&b, &t, pv.item.shape, pv.res.json, pv.res.len) == 0) {
+            rc = emit(&b);
+            goto out;
+        }
+        ds_buf_reset(&b);   /* not drawable: the JSON itself, below */
+    }
+    ds_buf_add(&b, pv.res.json, pv.res.len);
+    ds_buf_addc(&b, '\n');
+    rc = emit(&b);
+out:
+    ds_buf_free(&b);
+    ds_preview_free(&pv);
+    ds_diag_free(&d);
+    free(pos);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- migrate */
+
+int cmd_migrate(int argc, char **argv)
+{
+    const char *dbopt = NULL, *db;
+    int applied = 0, rc;
+    ds_diag d;
+    ds_diag_init(&d);
+    const cli_opt opts[] = {
+        {"--db", &dbopt, NULL, NULL, NULL},
+        {NULL, NULL, NULL, NULL, NULL}
+    };
+    if (cli_parse("migrate", argc, argv, opts, NULL, NULL)) { rc = DS_USAGE; goto out; }
+    if (!(db = need_db("migrate", dbopt))) { rc = DS_USAGE; goto out; }
+    rc = ds_read_migrate(db, &applied, &d);
+    if (rc == DS_OK) {
+        if (applied) printf("created dashspec tables in %s\n", db);
+        else printf("dashspec tables are up to date\n");
+    } else {
+        rc = cli_report(&d, rc);
+    }
+out:
+    ds_diag_free(&d);
+    return rc;
+}

@@ -1,5 +1,205 @@
-/* cmd_run.c — placeholder until its owner lands it. */
+/*
+ * cmd_run.c — `dashspec run`: parses the options, installs the SIGINT/SIGTERM
+ * handlers, and prints what ds_run hands back (summary JSON and --dry-run
+ * lines on stdout; diagnostics and a terminal-only progress line on stderr).
+ */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include "cli.h"
-const char usage_run[] = "usage: dashspec run\n";
-int cmd_run(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "dashspec run: not built yet\n"); return DS_USAGE; }
+#include "ds_run.h"
+
+const char usage_run[] =
+    "usage: dashspec run [--db FILE] [--specs DIR] [--only KEY|GLOB]... [--group G]\n"
+    "                    [--force] [--dry-run] [--jobs N] [--now TS] [--quiet]\n"
+    "                    [--busy-timeout DUR] [--watch]\n"
+    "\n"
+    "Computes the items of the plan that are due and writes each value into\n"
+    "dashboard_cache as soon as it is computed (one transaction per value).\n"
+    "An item is due when it has no value, its value is at least `refresh` old,\n"
+    "its value expired, or its spec changed since the value was computed; an item\n"
+    "whose last attempt failed waits 1, 2, 4, 8 ... minutes (at most `refresh`)\n"
+    "before it is tried again.\n"
+    "\n"
+    "options:\n"
+    "  --db FILE            the database (else $DASHSPEC_DB); never created\n"
+    "  --specs DIR          compile DIR first and store the plan when it compiled\n"
+    "                       without error; items that fail to compile are reported\n"
+    "                       and count as failed, the others still run\n"
+    "  --only KEY|GLOB      run only matching keys (shell glob; repeatable)\n"
+    "  --group G            run only the items of group G\n"
+    "  --force              run every selected item, due or not (ignores backoff)\n"
+    "  --dry-run            print each selected item, whether it is due and why;\n"
+    "                       run nothing, write nothing (takes no lock)\n"
+    "  --jobs N             run up to N items at once, 1..64 (default: the number\n"
+    "                       of online CPUs, at most 8); 1 runs them one by one\n"
+    "  --now TS             the UTC time 'YYYY-MM-DD HH:MM:SS' that stands for now:\n"
+    "                       :now, created_at, expires_at and what is due\n"
+    "  --quiet              print nothing on stdout (errors still go to stderr)\n"
+    "  --busy-timeout DUR   how long to wait for a database locked by another\n"
+    "                       writer before that item fails (default 5s); a duration\n"
+    "                       (90s, 1m) or milliseconds (500ms, 0ms = do not wait)\n"
+    "  --watch              stay up holding the lock and run items as they fall\n"
+    "                       due; picks up a plan replaced by `dashspec compile`;\n"
+    "                       with --now the clock starts there and runs in real time;\n"
+    "                       SIGINT/SIGTERM finish the items in flight, then exit 0\n"
+    "\n"
+    "output: one JSON object per run on stdout (with --watch, one per cycle that\n"
+    "ran something):\n"
+    "  {\"summary\": \"Pre-computed N cache entries in Xms\", \"details\": {\n"
+    "   \"metrics_cached\": {KEY: ENTRIES...}, \"charts_cached\": {...}, \"skipped\": S,\n"
+    "   \"failed\": {KEY: ERROR...}, \"duration_ms\": D}, \"metrics\": {\"entries_cached\": N,\n"
+    "   \"metrics_entries\": M, \"chart_points\": C, \"items_run\": R}}\n"
+    "Each run is also recorded in dashspec_runs. An empty plan is not an error:\n"
+    "a warning says so and the run exits 0.\n"
+    "\n"
+    "signals: without --watch, SIGINT/SIGTERM interrupt the queries in flight (their\n"
+    "items are not recorded), keep every value already written, print the summary\n"
+    "of what ran and exit 128+signal.\n"
+    "\n"
+    "exit status: 0 all due items written; 1 some item failed (the others were\n"
+    "written); 2 usage error; 4 another run holds the database; 5 the database\n"
+    "cannot be opened or written (missing, not a database, read-only, disk full).\n";
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+    got_signal = sig;
+}
+
+typedef struct out_ctx {
+    int watch;
+    int progress_shown;
+} out_ctx;
+
+static void emit(void *ctx, ds_run_out where, const char *text)
+{
+    out_ctx *c = ctx;
+    switch (where) {
+    case DS_RUN_STDOUT:
+        if (c->progress_shown) { fputs("\r\033[K", stderr); c->progress_shown = 0; }
+        fputs(text, stdout);
+        /* A --watch cycle's line must reach a pipe or log now, not at exit. */
+        if (c->watch) fflush(stdout);
+        break;
+    case DS_RUN_STDERR:
+        if (c->progress_shown) { fputs("\r\033[K", stderr); c->progress_shown = 0; }
+        fputs(text, stderr);
+        break;
+    case DS_RUN_PROGRESS:
+        if (!*text) {
+            if (c->progress_shown) fputs("\r\033[K", stderr);
+            c->progress_shown = 0;
+        } else {
+            fprintf(stderr, "\r\033[Kdashspec run: %s", text);
+            c->progress_shown = 1;
+        }
+        fflush(stderr);
+        break;
+    }
+}
+
+/* "500ms" (0 allowed: do not wait) or a contract duration ("5s", "1m"). */
+static int parse_busy(const char *s, int64_t *ms)
+{
+    size_t n = strlen(s);
+    if (n > 2 && strcmp(s + n - 2, "ms") == 0) {
+        int64_t v = 0;
+        for (size_t i = 0; i < n - 2; i++) {
+            if (s[i] < '0' || s[i] > '9' || v > 1000000000000LL) return -1;
+            v = v * 10 + (s[i] - '0');
+        }
+        *ms = v;
+        return 0;
+    }
+    int64_t secs;
+    const char *why;
+    if (ds_duration_parse(s, &secs, &why)) return -1;
+    *ms = secs * 1000;
+    return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    const char *db = NULL, *specs = NULL, *group = NULL, *jobs = NULL, *now = NULL, *busy = NULL;
+    const char **only = NULL;
+    size_t nonly = 0;
+    int force = 0, dry = 0, quiet = 0, watch = 0;
+    const cli_opt opts[] = {
+        {"--db", &db, NULL, NULL, NULL},
+        {"--specs", &specs, NULL, NULL, NULL},
+        {"--only", NULL, NULL, &only, &nonly},
+        {"--group", &group, NULL, NULL, NULL},
+        {"--force", NULL, &force, NULL, NULL},
+        {"--dry-run", NULL, &dry, NULL, NULL},
+        {"--jobs", &jobs, NULL, NULL, NULL},
+        {"--now", &now, NULL, NULL, NULL},
+        {"--quiet", NULL, &quiet, NULL, NULL},
+        {"--busy-timeout", &busy, NULL, NULL, NULL},
+        {"--watch", NULL, &watch, NULL, NULL},
+        {NULL, NULL, NULL, NULL, NULL}
+    };
+    int rc = DS_USAGE;
+    if (cli_parse("run", argc, argv, opts, NULL, NULL)) goto out;
+
+    ds_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.db_path = cli_db(db);
+    if (!o.db_path) { cli_usage_error("run", "no database given (use --db FILE or set DASHSPEC_DB)"); goto out; }
+    o.specs_dir = specs;
+    o.only = only;
+    o.nonly = nonly;
+    o.group = group;
+    o.force = force;
+    o.dry_run = dry;
+    o.quiet = quiet;
+    o.watch = watch;
+    if (jobs) {
+        char *end = NULL;
+        errno = 0;
+        long j = strtol(jobs, &end, 10);
+        if (errno || !end || *end || end == jobs || j < 1 || j > 64) {
+            cli_usage_error("run", "--jobs wants a number from 1 to 64, not '%s'", jobs);
+            goto out;
+        }
+        o.jobs = (int)j;
+    }
+    if (cli_now("run", now, &o.now)) goto out;
+    o.now_fixed = now != NULL;
+    o.busy_ms = 5000;
+    if (busy && parse_busy(busy, &o.busy_ms)) {
+        cli_usage_error("run", "--busy-timeout wants a duration like 5s, 1m or 500ms, not '%s'", busy);
+        goto out;
+    }
+    if (dry && watch) { cli_usage_error("run", "--dry-run and --watch do not go together"); goto out; }
+    out_ctx oc = {watch, 0};
+    o.progress = !quiet && isatty(2);
+    o.emit = emit;
+    o.ctx = &oc;
+    o.stop = &got_signal;
+
+    /* No SA_RESTART: a signal must cut --watch's sleep short. */
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    ds_diag d;
+    ds_diag_init(&d);
+    ds_status st = ds_run(&o, &d);
+    cli_report(&d, st);
+    ds_diag_free(&d);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    rc = (int)st;
+    if (got_signal && !watch && st != DS_DBERROR) rc = 128 + got_signal;
+out:
+    free(only);
+    return rc;
+}

@@ -4,7 +4,8 @@
  *
  * The database seam: SQLite is called only from common/ds_db.c (open, migrate,
  * lock), compiler/ds_sql.c and compiler/ds_plan.c (prepare, plan table) and
- * runtime/ds_exec.c, runtime/ds_cache.c (execute, cache tables). Everything else
+ * runtime/ds_exec.c, runtime/ds_cache.c (execute, cache tables), runtime/ds_read.c
+ * (get's one-row read, status/clear/explain queries). Everything else
  * goes through these functions, so a second backend replaces only those files.
  */
 #ifndef DS_COMMON_H

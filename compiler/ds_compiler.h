@@ -45,4 +45,62 @@ int ds_plan_load(ds_db *db, ds_plan *out, ds_diag *d);
 ds_status ds_compile_db(ds_db *db, const char *specs_dir, int store, ds_plan *out,
                         int *stored, ds_diag *d);
 
+/* ---------------------------------------------------------------- SQL (ds_sql.c) */
+
+/* Why the authorizer refused a statement; pass one as ctx to learn it. */
+typedef struct ds_sql_auth {
+    char why[192];          /* first refusal, "" when none */
+} ds_sql_auth;
+
+/* The SQLite authorizer for spec queries, for sqlite3_set_authorizer(h,
+ * ds_sql_authorizer, ctx): allows reads (SQLITE_READ, except the pragma_*
+ * table-valued functions), SQLITE_SELECT, SQLITE_FUNCTION (except
+ * load_extension and fts3_tokenizer) and SQLITE_RECURSIVE; denies everything
+ * else (writes, ATTACH, PRAGMA, transactions, temp objects, DDL). ctx is NULL
+ * or a ds_sql_auth that receives the first refusal as a message. The runtime
+ * uses it for its prepares too, so check and run agree on what may run. */
+int ds_sql_authorizer(void *ctx, int code, const char *a, const char *b, const char *c, const char *d);
+
+/* One parameter in a query, as the scanner found it. */
+typedef struct ds_sql_param_use {
+    char *text;             /* as written: "?", "?2", ":name", "@name", "$name" */
+    size_t off;             /* byte offset in the query */
+    int positional;         /* "?" or "?NNN" */
+} ds_sql_param_use;
+
+/* What the SQL scanner learns about a query without any database. Named
+ * parameters are matched to `params` by their name without the prefix
+ * character, so :x, @x and $x all mean params entry x. */
+typedef struct ds_sql_scan {
+    size_t start;           /* offset of the first token; strlen(q) when there is none */
+    char verb[32];          /* the statement's verb, upper case ("SELECT", "INSERT", "CREATE
+                               TEMP TABLE"; after WITH the main statement's when found,
+                               else "WITH"); "" when the query does not start with a word */
+    size_t verb_off;
+    long second;            /* offset of a second statement's first token, or -1 */
+    long unterminated;      /* offset of an unterminated string/quoted name, or -1 */
+    ds_sql_param_use *params; size_t nparams;   /* every use, in query order */
+} ds_sql_scan;
+
+/* Scans q (strings, "identifiers", `identifiers`, [identifiers], -- and block
+ * comments are skipped). 0 ok, -1 out of memory (s is left empty). Free s
+ * with ds_sql_scan_free. */
+int ds_sql_scan_query(const char *q, ds_sql_scan *s);
+void ds_sql_scan_free(ds_sql_scan *s);
+
+/* --explain: rows above which a full table scan is worth a warning. */
+#define DS_EXPLAIN_MIN_ROWS 10000
+
+/* Query-plan lint: runs EXPLAIN QUERY PLAN for every good item of p and adds
+ * a warning (at the query) for each full scan of a table with more than
+ * min_rows rows, naming the columns an index would need when the query shows
+ * them. Adds no errors; returns 0, or -1 on OOM (status DS_DBERROR). */
+int ds_sql_explain_lint(ds_db *db, const ds_plan *p, int64_t min_rows, ds_diag *d);
+
+/* ---------------------------------------------------------------- check / compile (ds_check.c) */
+
+/* ds_compile that also tells whether the stored plan changed (*changed may be
+ * NULL). Same contract as ds_compile otherwise. */
+ds_status ds_compile_file(const char *db_path, const char *specs_dir, size_t *nitems, int *changed, ds_diag *d);
+
 #endif

@@ -1,0 +1,474 @@
+/*
+ * ds_cache.c — the writer: the one read-write connection that writes
+ * dashboard_cache, dashspec_state and dashspec_runs, and the one query pair
+ * that reads them back (ds_state_load).
+ *
+ * Every value is written in its own short IMMEDIATE transaction together with
+ * its state row, so a reader (or a kill -9) sees either the old value or the
+ * new one, never a half. A failure touches only dashspec_state: the last good
+ * value stays. Write errors are sorted into three kinds (see ds_cache.h):
+ * a lock that outlasts the wait fails one item, a row that cannot be written
+ * fails one item, and a database that cannot be written stops the run.
+ *
+ * The connection gets an authorizer that allows writes to dashboard_cache and
+ * dashspec_* tables only; triggers are already off on read-write connections
+ * (ds_db_open), so nothing the user's schema declares can widen that.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ds_cache.h"
+
+struct ds_writer {
+    ds_db *db;
+    sqlite3 *h;
+    int wal;
+    sqlite3_stmt *begin, *commit, *rollback;
+    sqlite3_stmt *cache_upsert;             /* or, without a unique cache_key: */
+    sqlite3_stmt *cache_update, *cache_insert;
+    sqlite3_stmt *state_ok, *state_fail;
+    sqlite3_stmt *run_insert, *run_trim;
+    sqlite3_stmt *data_version, *plan_rows; /* prepared on first use */
+};
+
+/* ---------------------------------------------------------------- authorizer */
+
+static int is_ours(const char *table)
+{
+    return table && (strcmp(table, "dashboard_cache") == 0 || strncmp(table, "dashspec_", 9) == 0);
+}
+
+/* Reads anywhere; writes only to our tables in main; pragmas only when they
+ * read (the plan loader may look at table_info); no DDL, ATTACH or the like. */
+static int writer_auth(void *ctx, int code, const char *a, const char *b, const char *dbname, const char *trig)
+{
+    (void)ctx; (void)trig;
+    switch (code) {
+    case SQLITE_SELECT:
+    case SQLITE_READ:
+    case SQLITE_FUNCTION:
+    case SQLITE_RECURSIVE:
+    case SQLITE_TRANSACTION:
+    case SQLITE_SAVEPOINT:
+        return SQLITE_OK;
+    case SQLITE_INSERT:
+    case SQLITE_UPDATE:
+    case SQLITE_DELETE:
+        /* Connecting an eponymous virtual table (json_each) reports an update
+         * of sqlite_master without writing anything. */
+        if (code == SQLITE_UPDATE && a && strcmp(a, "sqlite_master") == 0) return SQLITE_OK;
+        return is_ours(a) && dbname && strcmp(dbname, "main") == 0 ? SQLITE_OK : SQLITE_DENY;
+    case SQLITE_PRAGMA:
+        if (!a) return SQLITE_DENY;
+        if (strcmp(a, "data_version") == 0 || strcmp(a, "table_info") == 0 ||
+            strcmp(a, "table_xinfo") == 0 || strcmp(a, "index_list") == 0 ||
+            strcmp(a, "index_info") == 0 || strcmp(a, "index_xinfo") == 0)
+            return SQLITE_OK;
+        if (!b && (strcmp(a, "journal_mode") == 0 || strcmp(a, "user_version") == 0 ||
+                   strcmp(a, "schema_version") == 0))
+            return SQLITE_OK;
+        return SQLITE_DENY;
+    default:
+        return SQLITE_DENY;
+    }
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+/* Sorts a failed write by its primary result code (see ds_cache.h). */
+static int classify(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return DS_W_BUSY;
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_CANTOPEN:
+    case SQLITE_NOMEM:
+    case SQLITE_PERM:
+    case SQLITE_PROTOCOL:
+        return DS_W_DB;
+    default:
+        return DS_W_ITEM;
+    }
+}
+
+/* Steps a statement that returns no rows and resets it. Returns the step's
+ * result code (SQLITE_OK for DONE); the message is copied into *msg. */
+static int run_stmt(sqlite3 *h, sqlite3_stmt *st, char **msg)
+{
+    int rc = sqlite3_step(st);
+    while (rc == SQLITE_ROW) rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) rc = SQLITE_OK;
+    else if (msg && !*msg) *msg = ds_strdup(sqlite3_errmsg(h));
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int prep(ds_writer *w, const char *sql, sqlite3_stmt **st, ds_diag *d)
+{
+    int rc = sqlite3_prepare_v3(w->h, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+    if (rc != SQLITE_OK) {
+        ds_fail(d, DS_DBERROR, "cannot write database '%s': %s", ds_db_path(w->db), sqlite3_errmsg(w->h));
+        return -1;
+    }
+    return 0;
+}
+
+static void bind_time(sqlite3_stmt *st, int i, int64_t t)
+{
+    char ts[20];
+    ds_time_format(t, ts);
+    sqlite3_bind_text(st, i, ts, 19, SQLITE_TRANSIENT);
+}
+
+static int64_t add_sat(int64_t a, int64_t b)
+{
+    return b > 0 && a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+/* ---------------------------------------------------------------- the writer */
+
+ds_writer *ds_writer_new(ds_db *db, ds_diag *d)
+{
+    ds_writer *w = calloc(1, sizeof *w);
+    if (!w) { ds_fail(d, DS_DBERROR, "out of memory"); return NULL; }
+    w->db = db;
+    w->h = ds_db_handle(db);
+
+    /* Read the journal mode (a query, not a change) before the authorizer. */
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(w->h, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        const char *m = (const char *)sqlite3_column_text(st, 0);
+        w->wal = m && strcmp(m, "wal") == 0;
+    }
+    sqlite3_finalize(st);
+    sqlite3_set_authorizer(w->h, writer_auth, NULL);
+
+    if (prep(w, "BEGIN IMMEDIATE", &w->begin, d) || prep(w, "COMMIT", &w->commit, d) ||
+        prep(w, "ROLLBACK", &w->rollback, d))
+        goto fail;
+    /* An application's own dashboard_cache may lack the unique key an upsert
+     * needs; then an UPDATE, and an INSERT when it changed nothing. */
+    if (sqlite3_prepare_v3(w->h,
+            "INSERT INTO dashboard_cache (cache_key, cache_value, created_at, expires_at) "
+            "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (cache_key) DO UPDATE SET "
+            "cache_value = excluded.cache_value, created_at = excluded.created_at, "
+            "expires_at = excluded.expires_at",
+            -1, SQLITE_PREPARE_PERSISTENT, &w->cache_upsert, NULL) != SQLITE_OK) {
+        w->cache_upsert = NULL;
+        if (prep(w, "UPDATE dashboard_cache SET cache_value = ?2, created_at = ?3, expires_at = ?4 "
+                    "WHERE cache_key = ?1", &w->cache_update, d) ||
+            prep(w, "INSERT INTO dashboard_cache (cache_key, cache_value, created_at, expires_at) "
+                    "VALUES (?1, ?2, ?3, ?4)", &w->cache_insert, d))
+            goto fail;
+    }
+    if (prep(w, "INSERT INTO dashspec_state (cache_key, last_attempt, last_success, last_duration_ms, "
+                "entries, last_error, failures, next_attempt, spec_hash, value_bytes) "
+                "VALUES (?1, ?2, ?2, ?3, ?4, NULL, 0, ?5, ?6, ?7) ON CONFLICT (cache_key) DO UPDATE SET "
+                "last_attempt = excluded.last_attempt, last_success = excluded.last_success, "
+                "last_duration_ms = excluded.last_duration_ms, entries = excluded.entries, "
+                "last_error = NULL, failures = 0, next_attempt = excluded.next_attempt, "
+                "spec_hash = excluded.spec_hash, value_bytes = excluded.value_bytes",
+             &w->state_ok, d) ||
+        prep(w, "INSERT INTO dashspec_state (cache_key, last_attempt, last_error, failures, next_attempt) "
+                "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (cache_key) DO UPDATE SET "
+                "last_attempt = excluded.last_attempt, last_error = excluded.last_error, "
+                "failures = excluded.failures, next_attempt = excluded.next_attempt",
+             &w->state_fail, d) ||
+        prep(w, "INSERT INTO dashspec_runs (started_at, finished_at, status, items_run, items_ok, "
+                "items_failed, skipped, entries, duration_ms, summary) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &w->run_insert, d) ||
+        prep(w, "DELETE FROM dashspec_runs WHERE id <= last_insert_rowid() - ?1", &w->run_trim, d))
+        goto fail;
+    return w;
+fail:
+    ds_writer_free(w);
+    return NULL;
+}
+
+void ds_writer_free(ds_writer *w)
+{
+    if (!w) return;
+    sqlite3_stmt *all[] = {w->begin, w->commit, w->rollback, w->cache_upsert, w->cache_update,
+                           w->cache_insert, w->state_ok, w->state_fail, w->run_insert, w->run_trim,
+                           w->data_version, w->plan_rows};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) sqlite3_finalize(all[i]);
+    sqlite3_set_authorizer(w->h, NULL, NULL);
+    free(w);
+}
+
+int ds_writer_wal(const ds_writer *w) { return w->wal; }
+
+/* Ends a write: on rc != OK rolls back (if a transaction is open), sorts the
+ * error and reports it. */
+static int finish(ds_writer *w, int rc, char *msg, char **err, ds_diag *d)
+{
+    if (rc == SQLITE_OK) { free(msg); return DS_W_OK; }
+    if (!sqlite3_get_autocommit(w->h)) run_stmt(w->h, w->rollback, NULL);
+    int k = classify(rc);
+    const char *m = msg ? msg : sqlite3_errstr(rc);
+    if (k == DS_W_DB) {
+        ds_fail(d, DS_DBERROR, "cannot write database '%s': %s", ds_db_path(w->db), m);
+    } else if (err) {
+        *err = ds_strdup(m);
+    }
+    free(msg);
+    return k;
+}
+
+static int begin(ds_writer *w, int64_t wait_ms, char **msg)
+{
+    ds_db_busy_timeout(w->db, wait_ms < 0 ? 0 : wait_ms);
+    return run_stmt(w->h, w->begin, msg);
+}
+
+int ds_cache_put(ds_writer *w, const ds_item *it, const ds_result *r, int64_t now,
+                 int64_t wait_ms, char **err, ds_diag *d)
+{
+    char *msg = NULL;
+    int rc = begin(w, wait_ms, &msg);
+    if (rc == SQLITE_OK) {
+        sqlite3_stmt *c = w->cache_upsert ? w->cache_upsert : w->cache_update;
+        sqlite3_bind_text(c, 1, it->key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(c, 2, r->json, (int)r->len, SQLITE_STATIC);
+        bind_time(c, 3, now);
+        bind_time(c, 4, add_sat(now, it->ttl));
+        rc = run_stmt(w->h, c, &msg);
+        if (rc == SQLITE_OK && !w->cache_upsert && sqlite3_changes(w->h) == 0) {
+            c = w->cache_insert;
+            sqlite3_bind_text(c, 1, it->key, -1, SQLITE_STATIC);
+            sqlite3_bind_text(c, 2, r->json, (int)r->len, SQLITE_STATIC);
+            bind_time(c, 3, now);
+            bind_time(c, 4, add_sat(now, it->ttl));
+            rc = run_stmt(w->h, c, &msg);
+        }
+    }
+    if (rc == SQLITE_OK) {
+        sqlite3_stmt *s = w->state_ok;
+        sqlite3_bind_text(s, 1, it->key, -1, SQLITE_STATIC);
+        bind_time(s, 2, now);
+        sqlite3_bind_int64(s, 3, r->duration_ms);
+        sqlite3_bind_int64(s, 4, r->entries);
+        bind_time(s, 5, add_sat(now, it->refresh));
+        sqlite3_bind_text(s, 6, it->hash, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 7, (sqlite3_int64)r->len);
+        rc = run_stmt(w->h, s, &msg);
+    }
+    if (rc == SQLITE_OK) rc = run_stmt(w->h, w->commit, &msg);
+    return finish(w, rc, msg, err, d);
+}
+
+int ds_cache_fail(ds_writer *w, const ds_item *it, int64_t prev_failures, const char *error,
+                  int64_t now, int64_t wait_ms, char **err, ds_diag *d)
+{
+    int64_t failures = prev_failures < 0 ? 1 : prev_failures + 1;
+    /* The same backoff ds_due applies: 1, 2, 4 ... minutes, capped at refresh. */
+    int64_t delay = failures - 1 >= 40 ? it->refresh : (int64_t)60 << (failures - 1);
+    if (delay > it->refresh) delay = it->refresh;
+    if (delay < 0) delay = 0;
+    char *msg = NULL;
+    int rc = begin(w, wait_ms, &msg);
+    if (rc == SQLITE_OK) {
+        sqlite3_stmt *s = w->state_fail;
+        sqlite3_bind_text(s, 1, it->key, -1, SQLITE_STATIC);
+        bind_time(s, 2, now);
+        sqlite3_bind_text(s, 3, error ? error : "unknown error", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 4, failures);
+        bind_time(s, 5, add_sat(now, delay));
+        rc = run_stmt(w->h, s, &msg);
+    }
+    if (rc == SQLITE_OK) rc = run_stmt(w->h, w->commit, &msg);
+    return finish(w, rc, msg, err, d);
+}
+
+int ds_cache_record_run(ds_writer *w, const ds_run_record *rec, int64_t wait_ms, char **err, ds_diag *d)
+{
+    char *msg = NULL;
+    int rc = begin(w, wait_ms, &msg);
+    if (rc == SQLITE_OK) {
+        sqlite3_stmt *s = w->run_insert;
+        bind_time(s, 1, rec->started_at);
+        bind_time(s, 2, rec->finished_at);
+        sqlite3_bind_text(s, 3, rec->status, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 4, rec->items_run);
+        sqlite3_bind_int64(s, 5, rec->items_ok);
+        sqlite3_bind_int64(s, 6, rec->items_failed);
+        sqlite3_bind_int64(s, 7, rec->skipped);
+        sqlite3_bind_int64(s, 8, rec->entries);
+        sqlite3_bind_int64(s, 9, rec->duration_ms);
+        sqlite3_bind_text(s, 10, rec->summary ? rec->summary : "{}", -1, SQLITE_STATIC);
+        rc = run_stmt(w->h, s, &msg);
+    }
+    if (rc == SQLITE_OK) {
+        /* Old rows go in the same transaction: cron every minute would
+         * otherwise grow the table by half a million rows a year. */
+        sqlite3_bind_int64(w->run_trim, 1, DS_RUNS_KEEP);
+        rc = run_stmt(w->h, w->run_trim, &msg);
+    }
+    if (rc == SQLITE_OK) rc = run_stmt(w->h, w->commit, &msg);
+    return finish(w, rc, msg, err, d);
+}
+
+int ds_cache_data_version(ds_writer *w, int64_t *v)
+{
+    if (!w->data_version &&
+        sqlite3_prepare_v3(w->h, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT, &w->data_version, NULL) != SQLITE_OK)
+        return -1;
+    int rc = sqlite3_step(w->data_version);
+    if (rc == SQLITE_ROW) *v = sqlite3_column_int64(w->data_version, 0);
+    sqlite3_reset(w->data_version);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int ds_cache_plan_fingerprint(ds_writer *w, uint64_t *fp)
+{
+    if (!w->plan_rows &&
+        sqlite3_prepare_v3(w->h, "SELECT * FROM dashspec_plan ORDER BY key", -1, SQLITE_PREPARE_PERSISTENT,
+                           &w->plan_rows, NULL) != SQLITE_OK)
+        return -1;
+    uint64_t h = 14695981039346656037ULL;   /* FNV-1a */
+    int rc;
+    while ((rc = sqlite3_step(w->plan_rows)) == SQLITE_ROW) {
+        int n = sqlite3_column_count(w->plan_rows);
+        for (int i = 0; i < n; i++) {
+            int t = sqlite3_column_type(w->plan_rows, i);
+            const unsigned char *p = t == SQLITE_NULL ? NULL : sqlite3_column_text(w->plan_rows, i);
+            int len = sqlite3_column_bytes(w->plan_rows, i);
+            h = (h ^ (uint64_t)(t + 0x100)) * 1099511628211ULL;
+            for (int k = 0; p && k < len; k++) h = (h ^ p[k]) * 1099511628211ULL;
+        }
+        h = (h ^ 0x1ff) * 1099511628211ULL;
+    }
+    sqlite3_reset(w->plan_rows);
+    if (rc != SQLITE_DONE) return -1;
+    *fp = h;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- reading state */
+
+/* "YYYY-MM-DD HH:MM:SS", also with a 'T' and a trailing fraction or 'Z' (an
+ * application's own rows may be written by another language). 0 ok, -1 not a
+ * time we understand. */
+static int parse_ts(const unsigned char *s, int n, int64_t *out)
+{
+    char b[20];
+    if (!s || n < 19) return -1;
+    if (n > 19 && s[19] != '.' && s[19] != 'Z') return -1;
+    memcpy(b, s, 19);
+    b[19] = '\0';
+    if (b[10] == 'T') b[10] = ' ';
+    return ds_time_parse(b, out);
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    const ds_item *x = *(const ds_item *const *)a, *y = *(const ds_item *const *)b;
+    return strcmp(x->key, y->key);
+}
+
+/* Index range [*lo, *hi) of items whose key is k, in the sorted index. */
+static int find_key(const ds_item *const *ix, size_t n, const char *k, size_t *lo, size_t *hi)
+{
+    size_t a = 0, b = n;
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (strcmp(ix[m]->key, k) < 0) a = m + 1; else b = m;
+    }
+    size_t e = a;
+    while (e < n && strcmp(ix[e]->key, k) == 0) e++;
+    *lo = a;
+    *hi = e;
+    return e > a;
+}
+
+/* Prepares sql; a missing table (a database never migrated) yields *st = NULL
+ * and 0. Other errors: -1, reported. */
+static int prep_read(sqlite3 *h, ds_db *db, const char *sql, sqlite3_stmt **st, ds_diag *d)
+{
+    *st = NULL;
+    if (sqlite3_prepare_v2(h, sql, -1, st, NULL) == SQLITE_OK) return 0;
+    const char *m = sqlite3_errmsg(h);
+    if ((sqlite3_errcode(h) & 0xff) == SQLITE_ERROR && strncmp(m, "no such table", 13) == 0) return 0;
+    return ds_fail(d, DS_DBERROR, "cannot read database '%s': %s", ds_db_path(db), m);
+}
+
+int ds_state_load(ds_db *db, const ds_plan *p, ds_item_state *st, ds_diag *d)
+{
+    sqlite3 *h = ds_db_handle(db);
+    sqlite3_stmt *q = NULL;
+    int rc = 0, src = SQLITE_DONE;
+    const ds_item **ix = NULL;
+    for (size_t i = 0; i < p->n; i++) memset(&st[i], 0, sizeof st[i]);
+    if (p->n == 0) return 0;
+    if (!(ix = malloc(p->n * sizeof *ix))) return ds_fail(d, DS_DBERROR, "out of memory");
+    for (size_t i = 0; i < p->n; i++) ix[i] = &p->items[i];
+    qsort(ix, p->n, sizeof *ix, cmp_key);
+
+    /* One query per table, not one per key: a no-op run reads two result sets. */
+    if ((rc = prep_read(h, db, "SELECT cache_key, created_at, expires_at FROM dashboard_cache", &q, d)))
+        goto out;
+    while (q && (src = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(q, 0);
+        size_t lo, hi;
+        if (!k || !find_key(ix, p->n, k, &lo, &hi)) continue;
+        int64_t c = 0, e = 0;
+        /* A time we cannot read counts as long ago: the value is recomputed. */
+        if (parse_ts(sqlite3_column_text(q, 1), sqlite3_column_bytes(q, 1), &c)) c = 0;
+        if (parse_ts(sqlite3_column_text(q, 2), sqlite3_column_bytes(q, 2), &e)) e = 0;
+        for (size_t j = lo; j < hi; j++) {
+            ds_item_state *s = &st[ix[j] - p->items];
+            s->has_value = 1;
+            s->created_at = c;
+            s->expires_at = e;
+        }
+    }
+    if (q && src != SQLITE_DONE) {
+        rc = ds_fail(d, DS_DBERROR, "cannot read database '%s': %s", ds_db_path(db), sqlite3_errmsg(h));
+        goto out;
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+
+    if ((rc = prep_read(h, db, "SELECT cache_key, last_attempt, last_success, last_duration_ms, entries, "
+                               "last_error, failures, spec_hash FROM dashspec_state", &q, d)))
+        goto out;
+    while (q && (src = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(q, 0);
+        size_t lo, hi;
+        if (!k || !find_key(ix, p->n, k, &lo, &hi)) continue;
+        for (size_t j = lo; j < hi; j++) {
+            ds_item_state *s = &st[ix[j] - p->items];
+            s->has_state = 1;
+            if (parse_ts(sqlite3_column_text(q, 1), sqlite3_column_bytes(q, 1), &s->last_attempt)) s->last_attempt = 0;
+            if (parse_ts(sqlite3_column_text(q, 2), sqlite3_column_bytes(q, 2), &s->last_success)) s->last_success = 0;
+            s->last_duration_ms = sqlite3_column_type(q, 3) == SQLITE_NULL ? -1 : sqlite3_column_int64(q, 3);
+            s->entries = sqlite3_column_type(q, 4) == SQLITE_NULL ? -1 : sqlite3_column_int64(q, 4);
+            free(s->last_error);
+            s->last_error = NULL;
+            if (sqlite3_column_type(q, 5) != SQLITE_NULL) {
+                s->last_error = ds_strndup((const char *)sqlite3_column_text(q, 5), (size_t)sqlite3_column_bytes(q, 5));
+                if (!s->last_error) { rc = ds_fail(d, DS_DBERROR, "out of memory"); goto out; }
+            }
+            s->failures = sqlite3_column_int64(q, 6);
+            const unsigned char *hs = sqlite3_column_text(q, 7);
+            s->value_hash[0] = '\0';
+            if (hs && sqlite3_column_bytes(q, 7) < (int)sizeof s->value_hash)
+                memcpy(s->value_hash, hs, (size_t)sqlite3_column_bytes(q, 7) + 1);
+        }
+    }
+    if (q && src != SQLITE_DONE)
+        rc = ds_fail(d, DS_DBERROR, "cannot read database '%s': %s", ds_db_path(db), sqlite3_errmsg(h));
+out:
+    sqlite3_finalize(q);
+    free(ix);
+    if (rc) for (size_t i = 0; i < p->n; i++) ds_item_state_clear(&st[i]);
+    return rc;
+}

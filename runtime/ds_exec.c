@@ -1,0 +1,371 @@
+/*
+ * ds_exec.c — the executor: one read-only connection that runs spec queries.
+ *
+ * Spec SQL cannot write: the connection is opened read-only (SQLite refuses
+ * any write at the pager), and the compiler's authorizer (ds_sql_authorizer)
+ * refuses at prepare time anything but reads, functions and recursive CTEs.
+ * Each query is prepared once per process (cached by key and SQL text),
+ * bound by name (:name, @name, $name, and :now), limited in time by a
+ * progress handler that checks a monotonic deadline, and limited in memory by
+ * SQLITE_LIMIT_LENGTH, so `hex(zeroblob(400000000))` fails at once instead of
+ * allocating. Rows go straight into the shaper; the statement is reset
+ * whatever happens, so no read lock outlives an item.
+ */
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "ds_cache.h"
+#include "ds_compiler.h"
+
+/* One prepared statement, found by the item's key. */
+typedef struct slot {
+    char *key;              /* NULL = empty slot */
+    char *sql;
+    sqlite3_stmt *st;
+} slot;
+
+struct ds_exec {
+    ds_db *db;
+    sqlite3 *h;
+    ds_sql_auth auth;                   /* the authorizer's first refusal */
+    slot *slots;                        /* open addressing, power-of-two size */
+    size_t nslots, used;
+    int64_t deadline_ns;                /* of the running query; 0 = none */
+    int timed_out;
+    const volatile sig_atomic_t *cancel_sig;    /* set by a signal handler of this thread */
+    const atomic_int *cancel_flag;              /* set by another thread */
+    int cancelled;
+    ds_cell *cells;                     /* one row's values */
+    const char **cols;                  /* its column names */
+    int cap;
+};
+
+/* Keeps the whole process's SQLite heap bounded even if limits are evaded:
+ * allocations past it fail with "out of memory" instead of swapping. */
+#define DS_HEAP_LIMIT ((sqlite3_int64)1 << 30)
+/* The smallest per-value length limit (strings and blobs inside a query may
+ * be larger than the value they end up in). */
+#define DS_MIN_LENGTH_LIMIT (16 * 1024 * 1024)
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Called every 1000 VM steps: nonzero interrupts the statement. */
+static int progress(void *arg)
+{
+    ds_exec *x = arg;
+    if ((x->cancel_sig && *x->cancel_sig) ||
+        (x->cancel_flag && atomic_load_explicit(x->cancel_flag, memory_order_relaxed))) {
+        x->cancelled = 1;
+        return 1;
+    }
+    if (x->deadline_ns && mono_ns() >= x->deadline_ns) { x->timed_out = 1; return 1; }
+    return 0;
+}
+
+ds_exec *ds_exec_new(const char *db_path, ds_diag *d)
+{
+    ds_db *db = NULL;
+    if (ds_db_open(db_path, DS_DB_READONLY, &db, d)) return NULL;
+    ds_exec *x = calloc(1, sizeof *x);
+    if (!x) {
+        ds_db_close(db);
+        ds_fail(d, DS_DBERROR, "out of memory");
+        return NULL;
+    }
+    x->db = db;
+    x->h = ds_db_handle(db);
+    sqlite3_set_authorizer(x->h, ds_sql_authorizer, &x->auth);
+    sqlite3_progress_handler(x->h, 1000, progress, x);
+    if (sqlite3_hard_heap_limit64(-1) == 0) sqlite3_hard_heap_limit64(DS_HEAP_LIMIT);
+    return x;
+}
+
+void ds_exec_free(ds_exec *x)
+{
+    if (!x) return;
+    for (size_t i = 0; i < x->nslots; i++) {
+        sqlite3_finalize(x->slots[i].st);
+        free(x->slots[i].key);
+        free(x->slots[i].sql);
+    }
+    free(x->slots);
+    free(x->cells);
+    free(x->cols);
+    ds_db_close(x->db);
+    free(x);
+}
+
+void ds_exec_busy_timeout(ds_exec *x, int64_t ms)
+{
+    ds_db_busy_timeout(x->db, ms < 0 ? 0 : ms);
+}
+
+void ds_exec_cancel_on(ds_exec *x, const volatile sig_atomic_t *sig, const atomic_int *flag)
+{
+    x->cancel_sig = sig;
+    x->cancel_flag = flag;
+}
+
+void ds_result_free(ds_result *r)
+{
+    if (!r) return;
+    free(r->json);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---------------------------------------------------------------- statement cache */
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static int grow(ds_exec *x)
+{
+    size_t n = x->nslots ? x->nslots * 2 : 64;
+    slot *v = calloc(n, sizeof *v);
+    if (!v) return -1;
+    for (size_t i = 0; i < x->nslots; i++) {
+        if (!x->slots[i].key) continue;
+        size_t j = hash_str(x->slots[i].key) & (n - 1);
+        while (v[j].key) j = (j + 1) & (n - 1);
+        v[j] = x->slots[i];
+    }
+    free(x->slots);
+    x->slots = v;
+    x->nslots = n;
+    return 0;
+}
+
+/* Is the rest of a query after its first statement empty (blanks, comments)? */
+static int only_blank(sqlite3 *h, const char *tail)
+{
+    sqlite3_stmt *st = NULL;
+    if (!tail || !*tail) return 1;
+    /* Preparing the tail is the one parser that agrees with SQLite's; it runs
+     * once per item and process. */
+    int rc = sqlite3_prepare_v2(h, tail, -1, &st, NULL);
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK && !st;
+}
+
+/* The prepared statement for it, preparing it on first use. NULL with *err. */
+static sqlite3_stmt *statement(ds_exec *x, const ds_item *it, char **err)
+{
+    if (x->used * 2 >= x->nslots && grow(x)) { *err = ds_strdup("out of memory"); return NULL; }
+    size_t j = hash_str(it->key) & (x->nslots - 1);
+    while (x->slots[j].key && strcmp(x->slots[j].key, it->key) != 0) j = (j + 1) & (x->nslots - 1);
+    slot *s = &x->slots[j];
+    if (s->key && s->st && s->sql && strcmp(s->sql, it->query) == 0) return s->st;
+    /* A new key, or a plan replaced under --watch with new SQL for the key. */
+    if (s->key) {
+        sqlite3_finalize(s->st);
+        free(s->sql);
+        s->st = NULL;
+        s->sql = NULL;
+    } else {
+        if (!(s->key = ds_strdup(it->key))) { *err = ds_strdup("out of memory"); return NULL; }
+        x->used++;
+    }
+    if (!(s->sql = ds_strdup(it->query))) { *err = ds_strdup("out of memory"); return NULL; }
+    sqlite3_stmt *st = NULL;
+    const char *tail = NULL;
+    x->auth.why[0] = '\0';
+    int rc = sqlite3_prepare_v3(x->h, it->query, -1, SQLITE_PREPARE_PERSISTENT, &st, &tail);
+    if (rc != SQLITE_OK) {
+        *err = ds_strdup(x->auth.why[0] ? x->auth.why : sqlite3_errmsg(x->h));
+    } else if (!st) {
+        *err = ds_strdup("the query is empty");
+    } else if (!only_blank(x->h, tail)) {
+        *err = ds_strdup("the query must be exactly one statement");
+    } else if (!sqlite3_stmt_readonly(st)) {
+        *err = ds_strdup("the query is not read-only");
+    } else if (sqlite3_column_count(st) == 0) {
+        *err = ds_strdup("the query returns no columns");
+    } else {
+        s->st = st;
+        return st;
+    }
+    sqlite3_finalize(st);
+    /* Keep the slot with no statement: the next call prepares again (the
+     * schema may have changed meanwhile). */
+    free(s->sql);
+    s->sql = ds_strdup("");
+    if (!*err) *err = ds_strdup("out of memory");
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- binding */
+
+/* Binds one value under every spelling the query may use (:x, @x, $x). */
+static int bind_named(sqlite3_stmt *st, const char *name, const ds_param *p, const char *text)
+{
+    static const char prefixes[] = ":@$";
+    char small[80];
+    size_t n = strlen(name);
+    char *buf = n + 2 <= sizeof small ? small : malloc(n + 2);
+    if (!buf) return -1;
+    int rc = SQLITE_OK;
+    for (int k = 0; k < 3 && rc == SQLITE_OK; k++) {
+        buf[0] = prefixes[k];
+        memcpy(buf + 1, name, n + 1);
+        int i = sqlite3_bind_parameter_index(st, buf);
+        if (i <= 0) continue;
+        if (text) rc = sqlite3_bind_text(st, i, text, -1, SQLITE_TRANSIENT);
+        else switch (p->type) {
+            case DS_PARAM_INT:
+            case DS_PARAM_BOOL: rc = sqlite3_bind_int64(st, i, p->i); break;
+            case DS_PARAM_REAL: rc = sqlite3_bind_double(st, i, p->r); break;
+            case DS_PARAM_TEXT: rc = sqlite3_bind_text(st, i, p->s ? p->s : "", -1, SQLITE_TRANSIENT); break;
+        }
+    }
+    if (buf != small) free(buf);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------- running */
+
+static int ensure_cells(ds_exec *x, int n)
+{
+    if (n <= x->cap) return 0;
+    ds_cell *c = realloc(x->cells, (size_t)n * sizeof *c);
+    if (!c) return -1;
+    x->cells = c;
+    const char **v = realloc(x->cols, (size_t)n * sizeof *v);
+    if (!v) return -1;
+    x->cols = v;
+    x->cap = n;
+    return 0;
+}
+
+/* The error of a failed step, copied at once (the next call overwrites it). */
+static char *step_error(ds_exec *x, const ds_item *it, int rc)
+{
+    if ((rc & 0xff) == SQLITE_INTERRUPT) {
+        char b[32];
+        if (x->timed_out)
+            return ds_asprintf("query timed out after %s", ds_duration_format(it->timeout, b, sizeof b));
+        if (x->cancelled) return ds_strdup("interrupted");
+    }
+    return ds_strdup(sqlite3_errmsg(x->h));
+}
+
+int ds_exec_item(ds_exec *x, const ds_item *it, int64_t now, ds_result *out, char **err)
+{
+    int64_t t0 = mono_ns();
+    ds_shaper *sh = NULL;
+    char *e = NULL;
+    int rc = -1;
+    memset(out, 0, sizeof *out);
+    *err = NULL;
+    sqlite3_stmt *st = statement(x, it, &e);
+    if (!st) goto out;
+
+    for (size_t i = 0; i < it->nparams; i++)
+        if (bind_named(st, it->params[i].name, &it->params[i], NULL)) {
+            e = ds_asprintf("cannot bind :%s: %s", it->params[i].name, sqlite3_errmsg(x->h));
+            goto out;
+        }
+    char ts[20];
+    ds_time_format(now, ts);
+    if (bind_named(st, "now", NULL, ts)) { e = ds_strdup("out of memory"); goto out; }
+
+    /* Strings and blobs may be a few times the value's size on their way, and
+     * never need to be enormous: a memory bomb fails here, at once. */
+    int64_t lim = it->max_bytes > 0 && it->max_bytes <= INT_MAX / 4 ? 4 * it->max_bytes : INT_MAX;
+    if (lim < DS_MIN_LENGTH_LIMIT) lim = DS_MIN_LENGTH_LIMIT;
+    sqlite3_limit(x->h, SQLITE_LIMIT_LENGTH, (int)lim);
+
+    int ncols = sqlite3_column_count(st);
+    if (ensure_cells(x, ncols)) { e = ds_strdup("out of memory"); goto out; }
+    for (int i = 0; i < ncols; i++) {
+        x->cols[i] = sqlite3_column_name(st, i);
+        if (!x->cols[i]) { e = ds_strdup("out of memory"); goto out; }
+    }
+    if (!(sh = ds_shaper_new(it, x->cols, ncols, &e))) {
+        if (!e) e = ds_strdup("out of memory");
+        goto out;
+    }
+    const unsigned char *textcols = ds_shaper_textcols(sh);
+
+    x->timed_out = x->cancelled = 0;
+    /* Durations are at most 100 years (ds_duration_parse): no overflow here. */
+    x->deadline_ns = it->timeout > 0 && it->timeout <= 100LL * 366 * 86400
+        ? t0 + it->timeout * 1000000000LL : 0;
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_data_count(st) != ncols) { e = ds_strdup("the query's columns changed while it ran"); goto out; }
+        for (int i = 0; i < ncols; i++) {
+            ds_cell *c = &x->cells[i];
+            c->s = NULL;
+            c->n = 0;
+            switch (sqlite3_column_type(st, i)) {
+            case SQLITE_INTEGER:
+                c->type = DS_T_INT;
+                c->i = sqlite3_column_int64(st, i);
+                break;
+            case SQLITE_FLOAT:
+                c->type = DS_T_REAL;
+                c->r = sqlite3_column_double(st, i);
+                break;
+            case SQLITE_TEXT:
+                c->type = DS_T_TEXT;
+                c->s = (const char *)sqlite3_column_text(st, i);
+                c->n = (size_t)sqlite3_column_bytes(st, i);
+                if (!c->s) { e = ds_strdup("out of memory"); goto out; }
+                continue;
+            case SQLITE_BLOB:
+                c->type = DS_T_BLOB;
+                c->s = sqlite3_column_blob(st, i);
+                c->n = (size_t)sqlite3_column_bytes(st, i);
+                continue;
+            default:
+                c->type = DS_T_NULL;
+                continue;
+            }
+            /* The number was read above; its text (CAST AS TEXT) only when a
+             * map key or series name needs it. */
+            if (textcols && textcols[i]) {
+                c->s = (const char *)sqlite3_column_text(st, i);
+                c->n = (size_t)sqlite3_column_bytes(st, i);
+                if (!c->s) { e = ds_strdup("out of memory"); goto out; }
+            }
+        }
+        if (ds_shaper_row(sh, x->cells, &e)) goto out;
+    }
+    if (src != SQLITE_DONE) { e = step_error(x, it, src); goto out; }
+    char *json = NULL;
+    size_t len = 0;
+    int64_t entries = 0;
+    if (ds_shaper_finish(sh, &json, &len, &entries, &e)) goto out;
+    out->json = json;
+    out->len = len;
+    out->entries = entries;
+    rc = 0;
+out:
+    x->deadline_ns = 0;
+    if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    if (sh) ds_shaper_free(sh);
+    out->duration_ms = (mono_ns() - t0) / 1000000;
+    if (rc) {
+        ds_result_free(out);
+        out->duration_ms = (mono_ns() - t0) / 1000000;
+        *err = e ? e : ds_strdup("out of memory");
+    } else {
+        free(e);
+    }
+    return rc;
+}

@@ -1,0 +1,309 @@
+/*
+ * ds_json.c — JSON text for SQLite values (contract section 2, "Values").
+ *
+ * Integers are exact over the whole int64 range. Reals are rendered as
+ * Python's repr() renders them: the shortest digit string that reads back as
+ * the same double (ties broken toward the nearer string, as David Gay's dtoa
+ * mode 0 does), laid out positionally when the decimal exponent is in
+ * [-4, 16) and in scientific notation otherwise. Text is quoted and escaped,
+ * with invalid UTF-8 replaced by U+FFFD exactly as Python's
+ * bytes.decode('utf-8', 'replace') does: one replacement per maximal
+ * ill-formed subpart (Unicode 3.9, table 3-7).
+ *
+ * Nothing here allocates except through ds_buf, which records OOM itself, so
+ * none of these functions can fail.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ds_runtime.h"
+
+/* ---------------------------------------------------------------- integers */
+
+/* Appends v in decimal; cannot fail (ds_buf records OOM). */
+void ds_json_int(ds_buf *b, int64_t v)
+{
+    char tmp[24];
+    char *p = tmp + sizeof tmp;
+    /* Negate in unsigned arithmetic so INT64_MIN needs no special case. */
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--p = '-';
+    ds_buf_add(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+/* ---------------------------------------------------------------- reals */
+
+static const uint64_t pow10u[20] = {
+    1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+    100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL,
+    1000000000000ULL, 10000000000000ULL, 100000000000000ULL,
+    1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL,
+    1000000000000000000ULL, 10000000000000000000ULL
+};
+
+/* Parses "%.*e" output ("d.ddde+XX") into an integer mantissa and the
+ * exponent of its last digit: value = *m * 10^*e. */
+static void parse_e(const char *s, uint64_t *m, int *e)
+{
+    uint64_t mm = 0;
+    int nd = 0;
+    for (; *s && *s != 'e'; s++)
+        if (*s >= '0' && *s <= '9') { mm = mm * 10 + (uint64_t)(*s - '0'); nd++; }
+    int x = *s == 'e' ? atoi(s + 1) : 0;
+    *m = mm;
+    *e = x - (nd - 1);
+}
+
+/* The double nearest to m * 10^e, as strtod (correctly rounded) reads it. */
+static double read_back(uint64_t m, int e)
+{
+    /* Clinger's fast path: both operands exact, so the one IEEE operation
+     * rounds correctly, as strtod would. */
+    static const double p10[23] = {
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+    };
+    if (m <= (1ULL << 53) && e >= -22 && e <= 22)
+        return e >= 0 ? (double)m * p10[e] : (double)m / p10[-e];
+    char tmp[48];
+    snprintf(tmp, sizeof tmp, "%" PRIu64 "e%d", m, e);
+    return strtod(tmp, NULL);
+}
+
+/* Is there a p-digit decimal that reads back as v (v > 0, finite)? The
+ * decimals that read back as v form an interval around v, so it suffices to
+ * try the two p-digit decimals bracketing v: the nearer one c first (what
+ * rounding to p digits gives), then its neighbour d on the other side of v
+ * (needed when v's interval is lopsided, at powers of two). m17/e17 are v
+ * rounded to 17 digits, from which shorter roundings are derived exactly
+ * except when the dropped digits are exactly 5000..., where double rounding
+ * could go wrong and printf is asked again. On success *dm * 10^*de is the
+ * chosen decimal. */
+static int try_digits(double v, uint64_t m17, int e17, int p, uint64_t *dm, int *de)
+{
+    uint64_t c;
+    int e;
+    if (p >= 17) {
+        c = m17; e = e17;
+    } else {
+        uint64_t q = pow10u[17 - p], half = q / 2;
+        uint64_t tail = m17 % q;
+        c = m17 / q;
+        e = e17 + (17 - p);
+        if (tail > half) {
+            c++;
+        } else if (tail == half) {
+            char tmp[48];
+            snprintf(tmp, sizeof tmp, "%.*e", p - 1, v);
+            parse_e(tmp, &c, &e);
+        }
+    }
+    double r = read_back(c, e);
+    if (r == v) { *dm = c; *de = e; return 1; }
+    uint64_t d = r < v ? c + 1 : c - 1;
+    if (d > 0 && read_back(d, e) == v) { *dm = d; *de = e; return 1; }
+    return 0;
+}
+
+/* Shortest round-tripping digits of v > 0 (finite): value = *dm * 10^*de,
+ * *dm without trailing zeros. */
+static void shortest(double v, uint64_t *dm, int *de)
+{
+    uint64_t m;
+    int e;
+    if (v < 9007199254740992.0 && v == floor(v)) {
+        /* Integers below 2^53: every decimal with fewer significant digits is
+         * at least 1 away, and the double spacing here is at most 1, so the
+         * integer's own digits are the shortest. */
+        m = (uint64_t)v;
+        e = 0;
+    } else {
+        char tmp[48];
+        uint64_t m17;
+        int e17;
+        snprintf(tmp, sizeof tmp, "%.16e", v);
+        parse_e(tmp, &m17, &e17);
+        /* "Some p-digit decimal reads back as v" is monotone in p (p-digit
+         * decimals are also (p+1)-digit ones), so binary search for the
+         * least p; 17 digits always suffice. */
+        int lo = 1, hi = 17;
+        uint64_t bm = m17;
+        int be = e17;
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            uint64_t tm;
+            int te;
+            if (try_digits(v, m17, e17, mid, &tm, &te)) { hi = mid; bm = tm; be = te; }
+            else lo = mid + 1;
+        }
+        m = bm;
+        e = be;
+    }
+    while (m % 10 == 0) { m /= 10; e++; }
+    *dm = m;
+    *de = e;
+}
+
+/* Appends Python's repr() of v, or null when v is NaN or infinite; cannot
+ * fail (ds_buf records OOM). */
+void ds_json_double(ds_buf *b, double v)
+{
+    if (!isfinite(v)) { ds_buf_add(b, "null", 4); return; }
+    char out[64];
+    size_t n = 0;
+    if (signbit(v)) { out[n++] = '-'; v = -v; }
+    if (v == 0) { memcpy(out + n, "0.0", 3); ds_buf_add(b, out, n + 3); return; }
+
+    uint64_t m;
+    int e;
+    shortest(v, &m, &e);
+    char dig[24];
+    int nd = snprintf(dig, sizeof dig, "%" PRIu64, m);
+    /* Python's float_repr_style 'short', format code 'r': value = 0.DIGITS *
+     * 10^decpt; scientific when decpt <= -4 or decpt > 16. */
+    int decpt = nd + e;
+    if (decpt <= -4 || decpt > 16) {
+        out[n++] = dig[0];
+        if (nd > 1) {
+            out[n++] = '.';
+            memcpy(out + n, dig + 1, (size_t)nd - 1);
+            n += (size_t)nd - 1;
+        }
+        int x = decpt - 1;
+        n += (size_t)snprintf(out + n, sizeof out - n, "e%c%02d", x < 0 ? '-' : '+', x < 0 ? -x : x);
+    } else if (decpt <= 0) {
+        out[n++] = '0';
+        out[n++] = '.';
+        for (int i = 0; i < -decpt; i++) out[n++] = '0';
+        memcpy(out + n, dig, (size_t)nd);
+        n += (size_t)nd;
+    } else if (decpt < nd) {
+        memcpy(out + n, dig, (size_t)decpt);
+        n += (size_t)decpt;
+        out[n++] = '.';
+        memcpy(out + n, dig + decpt, (size_t)(nd - decpt));
+        n += (size_t)(nd - decpt);
+    } else {
+        memcpy(out + n, dig, (size_t)nd);
+        n += (size_t)nd;
+        for (int i = nd; i < decpt; i++) out[n++] = '0';
+        out[n++] = '.';
+        out[n++] = '0';
+    }
+    ds_buf_add(b, out, n);
+}
+
+/* ---------------------------------------------------------------- strings */
+
+/* Bytes that end a plain run: '"', '\\', controls, and every non-ASCII byte
+ * (validated, then usually kept in the run). */
+static const unsigned char attention[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+/* Length of the well-formed UTF-8 sequence at s[0..n) (s[0] >= 0x80), or,
+ * negated, the length of its maximal ill-formed subpart (at least 1): the
+ * longest prefix that could still begin a well-formed sequence. */
+static int utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    int need;
+    unsigned lo = 0x80, hi = 0xBF;     /* allowed range of the second byte */
+    if (c >= 0xC2 && c <= 0xDF) need = 1;
+    else if (c == 0xE0) { need = 2; lo = 0xA0; }
+    else if (c >= 0xE1 && c <= 0xEC) need = 2;
+    else if (c == 0xED) { need = 2; hi = 0x9F; }      /* no surrogates */
+    else if (c == 0xEE || c == 0xEF) need = 2;
+    else if (c == 0xF0) { need = 3; lo = 0x90; }      /* no overlongs */
+    else if (c >= 0xF1 && c <= 0xF3) need = 3;
+    else if (c == 0xF4) { need = 3; hi = 0x8F; }      /* nothing above U+10FFFF */
+    else return -1;                                   /* 80..C1, F5..FF */
+    for (int i = 1; i <= need; i++) {
+        if ((size_t)i >= n) return -i;
+        unsigned d = s[i];
+        if (i == 1 ? (d < lo || d > hi) : (d < 0x80 || d > 0xBF)) return -i;
+    }
+    return need + 1;
+}
+
+/* Appends str[0..n) (NUL bytes included) as a quoted JSON string: '"', '\\'
+ * and controls escaped, valid UTF-8 kept raw, invalid UTF-8 replaced by
+ * U+FFFD per maximal ill-formed subpart. str may be NULL when n is 0. Cannot
+ * fail (ds_buf records OOM). */
+void ds_json_string(ds_buf *b, const char *str, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)(str ? str : "");
+    if (!str) n = 0;
+    /* Most text needs no escaping: one reservation, then bulk copies. */
+    if (ds_buf_reserve(b, n + 2)) return;
+    b->p[b->len++] = '"';
+    size_t run = 0, i = 0;      /* s[run..i) is copied verbatim */
+    while (i < n) {
+        unsigned c = s[i];
+        if (!attention[c]) { i++; continue; }
+        if (c >= 0x80) {
+            int k = utf8_seq(s + i, n - i);
+            if (k > 0) { i += (size_t)k; continue; }
+            ds_buf_add(b, s + run, i - run);
+            ds_buf_add(b, "\xEF\xBF\xBD", 3);
+            i += (size_t)-k;
+            run = i;
+            continue;
+        }
+        ds_buf_add(b, s + run, i - run);
+        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t el = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+            esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+            el = 6;
+        }
+        ds_buf_add(b, esc, el);
+        run = ++i;
+    }
+    ds_buf_add(b, s + run, i - run);
+    ds_buf_addc(b, '"');
+}
+
+/* Appends a cell as a JSON value. BLOB appends nothing and returns -1 (the
+ * caller names the column); everything else returns 0. */
+int ds_json_cell(ds_buf *b, const ds_cell *c)
+{
+    switch (c->type) {
+    case DS_T_INT: ds_json_int(b, c->i); return 0;
+    case DS_T_REAL: ds_json_double(b, c->r); return 0;
+    case DS_T_TEXT: ds_json_string(b, c->s ? c->s : "", c->s ? c->n : 0); return 0;
+    case DS_T_NULL: ds_buf_add(b, "null", 4); return 0;
+    default: return -1;
+    }
+}

@@ -1,0 +1,894 @@
+/*
+ * ds_run.c — `dashspec run`: lock, plan, what is due, execute (in parallel),
+ * write, summary, and --watch.
+ *
+ * The shape of a run:
+ *
+ *   ds_db_lock           the one-run-per-database flock, taken first
+ *   ds_db_open (rw)      the writer's connection; it also rolls back a hot
+ *                        journal a killed run left, before any reader looks
+ *   ds_db_migrate, then ds_compile_db (--specs) or ds_plan_load
+ *   ds_writer_new        write statements + the writer's authorizer
+ *   cycle:  ds_state_load (two queries) -> ds_due per selected item ->
+ *           execute the due ones on ds_exec read-only connections ->
+ *           ds_cache_put / ds_cache_fail each result as soon as it is known ->
+ *           summary JSON -> one dashspec_runs row
+ *
+ * Parallel runs (--jobs N > 1) use N worker threads, each with its own
+ * read-only connection; only the main thread touches the writer. In a
+ * rollback-journal database a COMMIT cannot finish while any connection holds
+ * a read lock, including our own readers, and while the writer waits for
+ * them it blocks new readers. So the threads share a gate: a worker holds it
+ * (shared) while its query runs, and the main thread takes it (exclusive)
+ * to write: at once when no query is running, or after FLUSH_MS by stopping
+ * new queries until the running ones end. In WAL mode readers never block a
+ * commit and the gate is off.
+ *
+ * Signals (the CLI's handler sets o->stop): --watch finishes the items in
+ * flight, writes them and returns DS_OK. A plain run stops at once: running
+ * queries are interrupted and their items not recorded (neither success nor
+ * failure), what was committed stays, and the summary and dashspec_runs row
+ * cover what ran. Every value is its own transaction, so the database is
+ * consistent whichever way a run ends, kill -9 included.
+ */
+#include <cJSON.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "ds_cache.h"
+#include "ds_compiler.h"
+#include "ds_run.h"
+
+/* A result waits at most this long for readers to pause before the writer
+ * stops new queries to commit it (rollback-journal databases, --jobs > 1). */
+#define FLUSH_MS 250
+/* --watch looks for a plan replaced by `compile` this often. */
+#define PLAN_CHECK_MS 2000
+/* --watch starts cycles that run something at most this often. */
+#define CYCLE_MIN_MS 1000
+
+/* What happened to one selected item in this cycle. */
+enum { J_SKIP = 0, J_DUE, J_OK, J_FAILED, J_INTERRUPTED };
+
+typedef struct job {
+    ds_item *it;
+    ds_item_state *st;
+    ds_due_reason why;
+    int64_t next;           /* when it is next due (ds_due) */
+    int state;              /* J_* */
+    int rc;                 /* ds_exec_item's result */
+    ds_result res;
+    char *err;              /* malloc'd */
+    int64_t ready_ms;       /* monotonic time its result was known */
+} job;
+
+/* An item (or file) that failed to compile under --specs. */
+typedef struct cfail {
+    char *name;             /* key, or the file's path when no key is known */
+    char *msg;
+} cfail;
+
+typedef struct runner {
+    const ds_run_opts *o;
+    ds_diag *d;
+    int lockfd;
+    ds_db *db;
+    ds_writer *w;
+    ds_plan plan;
+    ds_item_state *st;      /* one per plan item */
+    ds_exec **ex;           /* jobs of them, opened on first use */
+    int jobs;
+    int64_t busy_ms;
+    cfail *cf;
+    size_t ncf;
+    int reported_cf;        /* compile failures go into the first cycle only */
+    int dbfail;             /* the database cannot be written: stop */
+    atomic_int cancel;      /* interrupt running queries (plain runs, on a signal) */
+    int64_t mono0;          /* monotonic ms at the start */
+} runner;
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int stopping(const runner *R)
+{
+    return R->o->stop && *R->o->stop;
+}
+
+/* The run's clock in milliseconds: --now advances in real time under --watch. */
+static int64_t clock_ms(const runner *R)
+{
+    if (R->o->now_fixed || !R->o->watch) return R->o->now * 1000 + (R->o->watch ? mono_ms() - R->mono0 : 0);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void emit(const runner *R, ds_run_out where, const char *text)
+{
+    if (!R->o->emit) return;
+    if (where == DS_RUN_STDOUT && R->o->quiet) return;
+    if (where == DS_RUN_PROGRESS && !R->o->progress) return;
+    R->o->emit(R->o->ctx, where, text);
+}
+
+/* ---------------------------------------------------------------- selection */
+
+static int only_match(const ds_run_opts *o, const char *key)
+{
+    if (!o->nonly) return 1;
+    for (size_t i = 0; i < o->nonly; i++)
+        if (ds_glob_match(o->only[i], key)) return 1;
+    return 0;
+}
+
+static int selected(const ds_run_opts *o, const ds_item *it)
+{
+    if (o->group && (!it->group || strcmp(o->group, it->group) != 0)) return 0;
+    return only_match(o, it->key);
+}
+
+static int cmp_job(const void *a, const void *b)
+{
+    return strcmp(((const job *)a)->it->key, ((const job *)b)->it->key);
+}
+
+/* ---------------------------------------------------------------- compile failures */
+
+static int add_cfail(runner *R, const char *name, const char *msg)
+{
+    for (size_t i = 0; i < R->ncf; i++)
+        if (strcmp(R->cf[i].name, name) == 0) return 0;   /* the first error wins */
+    cfail *v = realloc(R->cf, (R->ncf + 1) * sizeof *v);
+    if (!v) return -1;
+    R->cf = v;
+    v[R->ncf].name = ds_strdup(name);
+    v[R->ncf].msg = ds_strdup(msg);
+    if (!v[R->ncf].name || !v[R->ncf].msg) { free(v[R->ncf].name); free(v[R->ncf].msg); return -1; }
+    R->ncf++;
+    return 0;
+}
+
+static const ds_item *plan_find(const ds_plan *p, const char *key)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (p->items[i].key && strcmp(p->items[i].key, key) == 0) return &p->items[i];
+    return NULL;
+}
+
+/* Turns the compiler's errors into "failed" entries: under the item's key
+ * when the item is known and will not run (filtered by the selection), under
+ * the file's path otherwise. Then drops the bad items from the plan. */
+static int collect_cfails(runner *R, const ds_diag *cd)
+{
+    for (size_t i = 0; i < cd->n; i++) {
+        const ds_diag_entry *e = &cd->v[i];
+        if (e->sev != DS_SEV_ERROR) continue;
+        const ds_item *it = e->key ? plan_find(&R->plan, e->key) : NULL;
+        if (e->key && (!it || it->bad)) {
+            /* An item the selection leaves out is not reported; one whose
+             * group is unknown cannot match --group. */
+            if (it ? !selected(R->o, it) : (R->o->group != NULL || !only_match(R->o, e->key)))
+                continue;
+            if (add_cfail(R, e->key, e->msg)) return -1;
+        } else if (e->file) {
+            if (add_cfail(R, e->file, e->msg)) return -1;
+        }
+    }
+    /* A bad item with no error naming it still failed. */
+    for (size_t i = 0; i < R->plan.n; i++) {
+        const ds_item *it = &R->plan.items[i];
+        if (it->bad && it->key && selected(R->o, it) && add_cfail(R, it->key, "the item does not compile"))
+            return -1;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < R->plan.n; i++) {
+        if (R->plan.items[i].bad) { ds_item_free(&R->plan.items[i]); continue; }
+        R->plan.items[k++] = R->plan.items[i];
+    }
+    R->plan.n = k;
+    return 0;
+}
+
+static void free_cfails(runner *R)
+{
+    for (size_t i = 0; i < R->ncf; i++) { free(R->cf[i].name); free(R->cf[i].msg); }
+    free(R->cf);
+    R->cf = NULL;
+    R->ncf = 0;
+}
+
+/* ---------------------------------------------------------------- connections */
+
+static int open_execs(runner *R, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (R->ex[i]) continue;
+        if (!(R->ex[i] = ds_exec_new(ds_db_path(R->db), R->d))) return -1;
+        ds_exec_busy_timeout(R->ex[i], R->busy_ms);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- writing */
+
+/* Records one job's outcome (main thread only). */
+static void write_job(runner *R, job *j, int64_t now)
+{
+    int64_t wait = R->busy_ms - (mono_ms() - j->ready_ms);
+    if (wait < 0) wait = 0;
+    char *werr = NULL;
+    if (j->rc == 0) {
+        int r = ds_cache_put(R->w, j->it, &j->res, now, wait, &werr, R->d);
+        free(j->res.json);          /* only the entries are needed from here on */
+        j->res.json = NULL;
+        if (r == DS_W_OK) { j->state = J_OK; return; }
+        j->state = J_FAILED;
+        if (r == DS_W_DB) { R->dbfail = 1; j->err = ds_strdup("cannot write the database"); return; }
+        if (r == DS_W_BUSY) {
+            /* Say how long was waited: the --busy-timeout, not SQLite's default. */
+            char b[32];
+            if (R->busy_ms > 0 && R->busy_ms % 1000 == 0) ds_duration_format(R->busy_ms / 1000, b, sizeof b);
+            else snprintf(b, sizeof b, "%lldms", (long long)R->busy_ms);
+            j->err = ds_asprintf("%s (waited %s)", werr ? werr : "database is locked", b);
+            free(werr);
+        } else {
+            j->err = werr ? werr : ds_strdup("cannot write the value");
+        }
+        werr = NULL;
+        /* A row that cannot be written is a failure worth backing off from;
+         * a lock is not (and writing the failure would wait on it again). */
+        if (r == DS_W_ITEM &&
+            ds_cache_fail(R->w, j->it, j->st->failures, j->err, now, wait, &werr, R->d) == DS_W_DB)
+            R->dbfail = 1;
+    } else if (stopping(R) && !R->o->watch && j->err && strcmp(j->err, "interrupted") == 0) {
+        j->state = J_INTERRUPTED;
+        return;
+    } else {
+        j->state = J_FAILED;
+        if (ds_cache_fail(R->w, j->it, j->st->failures, j->err, now, wait, &werr, R->d) == DS_W_DB)
+            R->dbfail = 1;
+    }
+    free(werr);
+    if (!R->dbfail) ds_error(R->d, NULL, 0, 0, j->it->key, "%s", j->err ? j->err : "failed");
+}
+
+static void progress_note(const runner *R, size_t k, size_t n, const job *j)
+{
+    if (!R->o->progress) return;
+    char *s = ds_asprintf("%zu/%zu %s", k, n, j->it->key);
+    if (s) emit(R, DS_RUN_PROGRESS, s);
+    free(s);
+}
+
+/* ---------------------------------------------------------------- serial */
+
+static void run_serial(runner *R, job **due, size_t n, int64_t now)
+{
+    ds_exec *x = R->ex[0];
+    ds_exec_cancel_on(x, R->o->watch ? NULL : R->o->stop, NULL);
+    for (size_t i = 0; i < n && !R->dbfail && !stopping(R); i++) {
+        job *j = due[i];
+        j->rc = ds_exec_item(x, j->it, now, &j->res, &j->err);
+        j->ready_ms = mono_ms();
+        write_job(R, j, now);
+        progress_note(R, i + 1, n, j);
+    }
+    ds_exec_cancel_on(x, NULL, NULL);
+}
+
+/* ---------------------------------------------------------------- parallel */
+
+typedef struct pool {
+    runner *R;
+    pthread_mutex_t m;
+    pthread_cond_t c_main;      /* a result is ready, or a worker ended */
+    pthread_cond_t c_gate;      /* the gate changed */
+    job **q;                    /* due jobs in dispatch order */
+    size_t nq, next;
+    job **done;                 /* finished jobs in completion order */
+    size_t ndone;
+    int gated;                  /* rollback journal: readers and the writer take turns */
+    int readers, writer_wants, writing;
+    int halt;                   /* dispatch nothing more */
+    int exited;                 /* workers that ended */
+    int64_t now;
+} pool;
+
+typedef struct worker {
+    pool *P;
+    ds_exec *x;
+    pthread_t t;
+} worker;
+
+static void *work(void *arg)
+{
+    worker *wk = arg;
+    pool *P = wk->P;
+    pthread_mutex_lock(&P->m);
+    for (;;) {
+        if (P->halt || P->next >= P->nq) break;
+        if (P->gated && (P->writer_wants || P->writing)) {
+            pthread_cond_wait(&P->c_gate, &P->m);
+            continue;
+        }
+        job *j = P->q[P->next++];
+        if (P->gated) P->readers++;
+        pthread_mutex_unlock(&P->m);
+        int rc = ds_exec_item(wk->x, j->it, P->now, &j->res, &j->err);
+        pthread_mutex_lock(&P->m);
+        j->rc = rc;
+        j->ready_ms = mono_ms();
+        if (P->gated && --P->readers == 0) pthread_cond_broadcast(&P->c_gate);
+        P->done[P->ndone++] = j;
+        pthread_cond_signal(&P->c_main);
+    }
+    P->exited++;
+    pthread_cond_signal(&P->c_main);
+    pthread_mutex_unlock(&P->m);
+    return NULL;
+}
+
+static void deadline_in(struct timespec *ts, int64_t ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000;
+    if (ts->tv_nsec >= 1000000000) { ts->tv_sec++; ts->tv_nsec -= 1000000000; }
+}
+
+/* A signal stops dispatch; a plain run also interrupts running queries.
+ * Called with P->m held. */
+static void check_stop(pool *P)
+{
+    if (!P->halt && (stopping(P->R) || P->R->dbfail)) {
+        P->halt = 1;
+        if (!P->R->o->watch || P->R->dbfail) atomic_store(&P->R->cancel, 1);
+        pthread_cond_broadcast(&P->c_gate);
+    }
+}
+
+/* Runs due[0..n) on nthreads workers; returns -1 if the threads could not start. */
+static int run_parallel(runner *R, job **due, size_t n, int nthreads, int64_t now)
+{
+    pool P;
+    memset(&P, 0, sizeof P);
+    P.R = R;
+    P.q = due;
+    P.nq = n;
+    P.now = now;
+    P.gated = !ds_writer_wal(R->w);
+    worker *wk = calloc((size_t)nthreads, sizeof *wk);
+    job **pend = calloc(n, sizeof *pend);
+    P.done = calloc(n, sizeof *P.done);
+    if (!wk || !pend || !P.done) {
+        free(wk); free(pend); free(P.done);
+        ds_fail(R->d, DS_DBERROR, "out of memory");
+        R->dbfail = 1;
+        return -1;
+    }
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&P.m, NULL);
+    pthread_cond_init(&P.c_main, &ca);
+    pthread_cond_init(&P.c_gate, &ca);
+    pthread_condattr_destroy(&ca);
+    atomic_store(&R->cancel, 0);
+
+    /* Workers block the signals, so SIGINT/SIGTERM reach the main thread. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int started = 0;
+    for (int i = 0; i < nthreads; i++) {
+        wk[i].P = &P;
+        wk[i].x = R->ex[i];
+        ds_exec_cancel_on(R->ex[i], NULL, &R->cancel);
+        if (pthread_create(&wk[i].t, NULL, work, &wk[i]) != 0) break;
+        started++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+    size_t taken = 0, npend = 0, written = 0;
+    pthread_mutex_lock(&P.m);
+    if (started == 0) {
+        P.halt = 1;
+        ds_fail(R->d, DS_DBERROR, "cannot start worker threads: %s", strerror(errno));
+        R->dbfail = 1;
+    }
+    for (;;) {
+        /* Wait for a result, the end, a chance to write, or the stop flag. */
+        for (;;) {
+            check_stop(&P);
+            if (P.ndone > taken || P.exited == started) break;
+            if (npend && (!P.gated || P.readers == 0)) break;
+            int64_t wait = 100;
+            if (npend) {
+                int64_t left = pend[0]->ready_ms + FLUSH_MS - mono_ms();
+                if (left <= 0) break;
+                if (left < wait) wait = left;
+            }
+            struct timespec ts;
+            deadline_in(&ts, wait);
+            pthread_cond_timedwait(&P.c_main, &P.m, &ts);
+        }
+        while (taken < P.ndone) pend[npend++] = P.done[taken++];
+        int finished = P.exited == started;
+        int flush = npend > 0 && (!P.gated || P.readers == 0 || finished || P.halt ||
+                                  mono_ms() - pend[0]->ready_ms >= FLUSH_MS);
+        if (flush && P.gated) {
+            P.writer_wants = 1;
+            while (P.readers > 0) {
+                check_stop(&P);
+                struct timespec ts;
+                deadline_in(&ts, 100);
+                pthread_cond_timedwait(&P.c_gate, &P.m, &ts);
+            }
+            P.writer_wants = 0;
+            P.writing = 1;
+        }
+        pthread_mutex_unlock(&P.m);
+        if (flush) {
+            for (size_t i = 0; i < npend; i++) {
+                if (R->dbfail) {
+                    /* Computed but not written: not counted as run. */
+                    ds_result_free(&pend[i]->res);
+                    continue;
+                }
+                write_job(R, pend[i], now);
+                progress_note(R, ++written, n, pend[i]);
+            }
+            npend = 0;
+        }
+        pthread_mutex_lock(&P.m);
+        if (flush && P.gated) {
+            P.writing = 0;
+            pthread_cond_broadcast(&P.c_gate);
+        }
+        check_stop(&P);
+        if (finished && npend == 0 && taken == P.ndone) break;
+    }
+    pthread_mutex_unlock(&P.m);
+    for (int i = 0; i < started; i++) pthread_join(wk[i].t, NULL);
+    for (int i = 0; i < nthreads; i++) ds_exec_cancel_on(R->ex[i], NULL, NULL);
+    pthread_mutex_destroy(&P.m);
+    pthread_cond_destroy(&P.c_main);
+    pthread_cond_destroy(&P.c_gate);
+    free(wk);
+    free(pend);
+    free(P.done);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- summary */
+
+/* s with invalid UTF-8 replaced by U+FFFD (malloc'd): cJSON copies bytes as
+ * they are, and a file path may be anything. */
+static char *utf8_clean(const char *s)
+{
+    ds_buf b;
+    ds_buf_init(&b);
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p;
+        size_t n = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3
+                 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+        size_t ok = n ? 1 : 0;
+        for (size_t k = 1; k < n; k++) {
+            unsigned lo = 0x80, hi = 0xBF;
+            if (k == 1) {
+                if (c == 0xE0) lo = 0xA0;
+                else if (c == 0xED) hi = 0x9F;
+                else if (c == 0xF0) lo = 0x90;
+                else if (c == 0xF4) hi = 0x8F;
+            }
+            if (p[k] < lo || p[k] > hi) break;
+            ok++;
+        }
+        if (n && ok == n) ds_buf_add(&b, p, n);
+        else ds_buf_adds(&b, "\xEF\xBF\xBD");
+        p += n && ok ? ok : 1;
+    }
+    if (!b.p && !b.oom) ds_buf_adds(&b, "");
+    return ds_buf_steal(&b);
+}
+
+static cJSON *raw_int(int64_t v)
+{
+    char b[24];
+    snprintf(b, sizeof b, "%" PRId64, v);
+    return cJSON_CreateRaw(b);
+}
+
+/* Adds a child; on OOM the child is freed and -1 returned. */
+static int add(cJSON *obj, const char *key, cJSON *child)
+{
+    if (!child) return -1;
+    char *k = utf8_clean(key);
+    if (!k || !cJSON_AddItemToObject(obj, k, child)) { free(k); cJSON_Delete(child); return -1; }
+    free(k);
+    return 0;
+}
+
+static int add_string(cJSON *obj, const char *key, const char *s)
+{
+    ds_buf b;
+    ds_buf_init(&b);
+    ds_json_string(&b, s, strlen(s));
+    char *t = ds_buf_steal(&b);
+    if (!t) return -1;
+    int r = add(obj, key, cJSON_CreateRaw(t));
+    free(t);
+    return r;
+}
+
+typedef struct tally {
+    int64_t ok, failed, skipped, entries, metric_entries, chart_points;
+} tally;
+
+static int cmp_cfail(const void *a, const void *b)
+{
+    return strcmp(((const cfail *)a)->name, ((const cfail *)b)->name);
+}
+
+/* The contract's summary object on one line (malloc'd), or NULL on OOM. Keys
+ * are in plan (key) order whatever order the items finished in. Every child
+ * is attached to its parent as it is made, so only the root is ever freed. */
+static char *summary_json(const job *jobs, size_t n, const cfail *cf, size_t ncf, int64_t duration_ms, tally *t)
+{
+    memset(t, 0, sizeof *t);
+    char *out = NULL;
+    cJSON *root = NULL;
+    cfail *fl = calloc(n + ncf + 1, sizeof *fl);
+    size_t nfl = 0;
+    if (!fl) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const job *j = &jobs[i];
+        if (j->state == J_OK) {
+            t->ok++;
+            t->entries += j->res.entries;
+            if (j->it->kind == DS_KIND_CHART) t->chart_points += j->res.entries;
+            else t->metric_entries += j->res.entries;
+        } else if (j->state == J_FAILED) {
+            fl[nfl].name = j->it->key;
+            fl[nfl++].msg = j->err ? j->err : "failed";
+        } else {
+            t->skipped++;
+        }
+    }
+    for (size_t i = 0; i < ncf; i++) fl[nfl++] = cf[i];
+    qsort(fl, nfl, sizeof *fl, cmp_cfail);
+    t->failed = (int64_t)nfl;
+
+    char head[96];
+    snprintf(head, sizeof head, "Pre-computed %" PRId64 " cache entries in %" PRId64 "ms", t->entries, duration_ms);
+    cJSON *det, *mc, *cc, *fo, *met;
+    if (!(root = cJSON_CreateObject()) || add(root, "summary", cJSON_CreateString(head)) ||
+        !(det = cJSON_AddObjectToObject(root, "details")) ||
+        !(mc = cJSON_AddObjectToObject(det, "metrics_cached")) ||
+        !(cc = cJSON_AddObjectToObject(det, "charts_cached")) ||
+        add(det, "skipped", raw_int(t->skipped)) ||
+        !(fo = cJSON_AddObjectToObject(det, "failed")) ||
+        add(det, "duration_ms", raw_int(duration_ms)) ||
+        !(met = cJSON_AddObjectToObject(root, "metrics")) ||
+        add(met, "entries_cached", raw_int(t->entries)) ||
+        add(met, "metrics_entries", raw_int(t->metric_entries)) ||
+        add(met, "chart_points", raw_int(t->chart_points)) ||
+        add(met, "items_run", raw_int(t->ok + t->failed)))
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        const job *j = &jobs[i];
+        if (j->state == J_OK && add(j->it->kind == DS_KIND_CHART ? cc : mc, j->it->key, raw_int(j->res.entries)))
+            goto out;
+    }
+    for (size_t i = 0; i < nfl; i++)
+        if (add_string(fo, fl[i].name, fl[i].msg)) goto out;
+    out = cJSON_PrintUnformatted(root);
+out:
+    free(fl);
+    cJSON_Delete(root);
+    return out;
+}
+
+/* ---------------------------------------------------------------- one cycle */
+
+/* Flushes the diagnostics gathered so far through emit (used by --watch,
+ * which would otherwise hold them until it exits). */
+static void flush_diag(runner *R)
+{
+    if (!R->o->emit || R->d->n == 0) return;
+    char *s = ds_diag_render(R->d, DS_FMT_TEXT);
+    if (s) R->o->emit(R->o->ctx, DS_RUN_STDERR, s);
+    free(s);
+    ds_status st = R->d->status;
+    ds_diag_free(R->d);
+    ds_diag_init(R->d);
+    R->d->status = st;
+}
+
+static void dry_run_lines(runner *R, job *jobs, size_t n, int64_t now)
+{
+    int w = 8;
+    for (size_t i = 0; i < n; i++) if ((int)strlen(jobs[i].it->key) > w) w = (int)strlen(jobs[i].it->key);
+    for (size_t i = 0; i < R->ncf; i++) if ((int)strlen(R->cf[i].name) > w) w = (int)strlen(R->cf[i].name);
+    ds_buf b;
+    ds_buf_init(&b);
+    for (size_t i = 0; i < n; i++) {
+        char why[128];
+        job *j = &jobs[i];
+        ds_due_explain(j->it, j->st, now, j->why, j->next, why, sizeof why);
+        int due = j->why != DS_DUE_NOT && j->why != DS_DUE_BACKOFF;
+        ds_buf_printf(&b, "%-*s  %-7s  %s\n", w, j->it->key, due ? "due" : "not due", why);
+    }
+    for (size_t i = 0; i < R->ncf; i++)
+        ds_buf_printf(&b, "%-*s  %-7s  does not compile\n", w, R->cf[i].name, "failed");
+    if (b.p && !b.oom) emit(R, DS_RUN_STDOUT, b.p);
+    ds_buf_free(&b);
+}
+
+/* Runs one cycle at time now. *ran: something was attempted (or failed to
+ * compile), so a summary was printed and a dashspec_runs row written. *next:
+ * the earliest time a selected item falls due (INT64_MAX when none). In a
+ * --watch cycle with nothing due, nothing is printed or written. Returns 0,
+ * or -1 when the run must stop (the error is in R->d). */
+static int cycle(runner *R, int64_t now, int64_t t0_ms, int *ran, int64_t *next)
+{
+    const ds_run_opts *o = R->o;
+    job *jobs = NULL;
+    job **due = NULL;
+    size_t n = 0, ndue = 0;
+    int rc = -1;
+    char *sum = NULL;
+    *ran = 0;
+    *next = INT64_MAX;
+    if (R->plan.n && !(R->st = calloc(R->plan.n, sizeof *R->st))) { ds_fail(R->d, DS_DBERROR, "out of memory"); goto out; }
+    if (ds_state_load(R->db, &R->plan, R->st, R->d)) goto out;
+    if (R->plan.n && !(jobs = calloc(R->plan.n, sizeof *jobs))) { ds_fail(R->d, DS_DBERROR, "out of memory"); goto out; }
+    for (size_t i = 0; i < R->plan.n; i++) {
+        if (!selected(o, &R->plan.items[i])) continue;
+        job *j = &jobs[n++];
+        j->it = &R->plan.items[i];
+        j->st = &R->st[i];
+    }
+    if (n) qsort(jobs, n, sizeof *jobs, cmp_job);
+    if (n && !(due = calloc(n, sizeof *due))) { ds_fail(R->d, DS_DBERROR, "out of memory"); goto out; }
+    for (size_t i = 0; i < n; i++) {
+        job *j = &jobs[i];
+        j->why = ds_due(j->it, j->st, now, o->force, &j->next);
+        if (j->why != DS_DUE_NOT && j->why != DS_DUE_BACKOFF) {
+            j->state = J_DUE;
+            due[ndue++] = j;
+        } else if (j->next < *next) {
+            *next = j->next;
+        }
+    }
+    size_t ncf = R->reported_cf ? 0 : R->ncf;
+    if (o->dry_run) {
+        dry_run_lines(R, jobs, n, now);
+        rc = 0;
+        goto out;
+    }
+    if (o->watch && ndue == 0 && ncf == 0) { rc = 0; goto out; }
+    *ran = 1;
+    R->reported_cf = 1;
+
+    if (ndue) {
+        int nthreads = R->jobs < (int)ndue ? R->jobs : (int)ndue;
+        if (open_execs(R, nthreads)) { R->dbfail = 1; goto out; }
+        if (nthreads <= 1) run_serial(R, due, ndue, now);
+        else run_parallel(R, due, ndue, nthreads, now);
+        if (o->progress) emit(R, DS_RUN_PROGRESS, "");
+    }
+    if (R->dbfail) goto out;
+
+    int64_t dur = mono_ms() - t0_ms;
+    tally t;
+    if (!(sum = summary_json(jobs, n, R->cf, ncf, dur, &t))) { ds_fail(R->d, DS_DBERROR, "out of memory"); goto out; }
+    ds_run_record rec = {
+        .started_at = now, .finished_at = now + dur / 1000,
+        .status = t.failed == 0 ? "ok" : t.ok > 0 ? "partial" : "failed",
+        .items_run = t.ok + t.failed, .items_ok = t.ok, .items_failed = t.failed,
+        .skipped = t.skipped, .entries = t.entries, .duration_ms = dur, .summary = sum,
+    };
+    char *werr = NULL;
+    int r = ds_cache_record_run(R->w, &rec, R->busy_ms, &werr, R->d);
+    if (r == DS_W_DB) { R->dbfail = 1; goto out; }
+    if (r != DS_W_OK) ds_warning(R->d, NULL, 0, 0, NULL, "the run was not recorded in dashspec_runs: %s", werr);
+    free(werr);
+    ds_buf b;
+    ds_buf_init(&b);
+    ds_buf_adds(&b, sum);
+    ds_buf_addc(&b, '\n');
+    if (b.p && !b.oom) emit(R, DS_RUN_STDOUT, b.p);
+    ds_buf_free(&b);
+    rc = t.failed ? 1 : 0;
+out:
+    free(sum);
+    for (size_t i = 0; i < n; i++) {
+        ds_result_free(&jobs[i].res);
+        free(jobs[i].err);
+    }
+    free(jobs);
+    free(due);
+    if (R->st) for (size_t i = 0; i < R->plan.n; i++) ds_item_state_clear(&R->st[i]);
+    free(R->st);
+    R->st = NULL;
+    return R->dbfail ? -1 : rc;
+}
+
+/* ---------------------------------------------------------------- watch */
+
+/* Sleeps up to ms, waking early on a signal. */
+static void nap(int64_t ms)
+{
+    if (ms <= 0) return;
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);   /* EINTR: a signal; the caller looks at the flag */
+}
+
+/* Reloads the plan when `compile` replaced it. 0 ok (maybe reloaded), -1 error. */
+static int maybe_reload(runner *R, int64_t *dv, uint64_t *fp)
+{
+    int64_t v;
+    uint64_t f;
+    if (ds_cache_data_version(R->w, &v)) return 0;     /* a busy moment: next time */
+    if (v == *dv) return 0;
+    *dv = v;
+    if (ds_cache_plan_fingerprint(R->w, &f) || f == *fp) return 0;
+    ds_plan np;
+    if (ds_plan_load(R->db, &np, R->d)) return R->d->status == DS_DBERROR ? -1 : 0;
+    *fp = f;
+    ds_plan_free(&R->plan);
+    R->plan = np;
+    return 0;
+}
+
+static int watch(runner *R)
+{
+    int64_t dv = 0;
+    uint64_t fp = 0;
+    ds_cache_data_version(R->w, &dv);
+    ds_cache_plan_fingerprint(R->w, &fp);
+    int64_t last_ran = INT64_MIN / 2, last_check = mono_ms();
+    for (;;) {
+        if (stopping(R)) return 0;
+        if (mono_ms() - last_check >= PLAN_CHECK_MS) {
+            last_check = mono_ms();
+            if (maybe_reload(R, &dv, &fp)) return -1;
+        }
+        int64_t cm = clock_ms(R), now = cm / 1000, next, t0 = mono_ms();
+        int ran = 0;
+        int64_t wake;
+        if (t0 - last_ran >= CYCLE_MIN_MS) {
+            if (cycle(R, now, t0, &ran, &next) < 0) { flush_diag(R); return -1; }
+            flush_diag(R);
+            if (ran) { last_ran = t0; continue; }   /* look again with the new state */
+            wake = next - now > PLAN_CHECK_MS ? PLAN_CHECK_MS : next * 1000 - clock_ms(R);
+        } else {
+            wake = last_ran + CYCLE_MIN_MS - t0;
+        }
+        int64_t to_check = last_check + PLAN_CHECK_MS - mono_ms();
+        if (wake > to_check) wake = to_check;
+        if (wake < 10) wake = 10;
+        int64_t until = mono_ms() + wake;
+        while (!stopping(R) && mono_ms() < until) nap(until - mono_ms() < 500 ? until - mono_ms() : 500);
+    }
+}
+
+/* ---------------------------------------------------------------- ds_run */
+
+/* Copies the compiler's diagnostics into d (they are printed with the rest). */
+static void copy_diag(ds_diag *d, const ds_diag *cd)
+{
+    for (size_t i = 0; i < cd->n; i++) {
+        const ds_diag_entry *e = &cd->v[i];
+        if (e->sev == DS_SEV_ERROR) ds_error(d, e->file, e->line, e->col, e->key, "%s", e->msg);
+        else ds_warning(d, e->file, e->line, e->col, e->key, "%s", e->msg);
+    }
+}
+
+static int default_jobs(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+}
+
+ds_status ds_run(const ds_run_opts *o, ds_diag *d)
+{
+    runner R;
+    memset(&R, 0, sizeof R);
+    R.o = o;
+    R.d = d;
+    R.lockfd = -1;
+    R.mono0 = mono_ms();
+    R.busy_ms = o->busy_ms < 0 ? 5000 : o->busy_ms;
+    R.jobs = o->jobs > 0 ? o->jobs : default_jobs();
+    ds_plan_init(&R.plan);
+    ds_status st = DS_OK;
+    int rc = 0;
+
+    if (!o->db_path || !*o->db_path) {
+        ds_fail(d, DS_USAGE, "no database given (use --db FILE or set DASHSPEC_DB)");
+        return DS_USAGE;
+    }
+    /* The lock first: a second run must not even migrate. A dry run writes
+     * nothing and takes no lock. */
+    if (!o->dry_run && (R.lockfd = ds_db_lock(o->db_path, d)) < 0) return d->status;
+    if (ds_db_open(o->db_path, o->dry_run ? DS_DB_READONLY : DS_DB_READWRITE, &R.db, d)) goto out;
+    ds_db_busy_timeout(R.db, R.busy_ms);
+    if (!o->dry_run && ds_db_migrate(R.db, d)) goto out;
+
+    if (o->specs_dir) {
+        ds_diag cd;
+        ds_diag_init(&cd);
+        int stored = 0;
+        ds_status cs = ds_compile_db(R.db, o->specs_dir, !o->dry_run, &R.plan, &stored, &cd);
+        copy_diag(d, &cd);
+        int bad = cs == DS_DBERROR || cs == DS_USAGE || cs == DS_LOCKED;
+        if (bad) {
+            if (d->status == DS_OK || d->status == DS_FAILED) d->status = cs;
+        } else if (collect_cfails(&R, &cd)) {
+            ds_fail(d, DS_DBERROR, "out of memory");
+            bad = 1;
+        }
+        ds_diag_free(&cd);
+        if (bad) { st = cs == DS_OK ? DS_DBERROR : cs; goto done; }
+    } else if (ds_plan_load(R.db, &R.plan, d)) {
+        goto out;
+    }
+    if (R.plan.n == 0 && R.ncf == 0)
+        ds_warning(d, NULL, 0, 0, NULL, "the plan in '%s' is empty: nothing to run (compile specs first: "
+                   "dashspec compile --db FILE --specs DIR, or pass --specs DIR)", o->db_path);
+    if (o->nonly || o->group) {
+        for (size_t k = 0; k < o->nonly; k++) {
+            int hit = 0;
+            for (size_t i = 0; i < R.plan.n && !hit; i++) hit = ds_glob_match(o->only[k], R.plan.items[i].key);
+            for (size_t i = 0; i < R.ncf && !hit; i++) hit = ds_glob_match(o->only[k], R.cf[i].name);
+            if (!hit) ds_warning(d, NULL, 0, 0, NULL, "--only '%s' matches no item of the plan", o->only[k]);
+        }
+        int any = 0;
+        for (size_t i = 0; i < R.plan.n && !any; i++) any = o->group && selected(o, &R.plan.items[i]);
+        if (o->group && !any && R.plan.n)
+            ds_warning(d, NULL, 0, 0, NULL, "--group '%s' selects no item of the plan", o->group);
+    }
+    if (!o->dry_run && !(R.w = ds_writer_new(R.db, d))) goto out;
+    if (!o->dry_run) {
+        if (!(R.ex = calloc((size_t)R.jobs, sizeof *R.ex))) { ds_fail(d, DS_DBERROR, "out of memory"); goto out; }
+    }
+
+    if (o->watch && !o->dry_run) {
+        rc = watch(&R);
+        st = rc < 0 ? (d->status != DS_OK ? d->status : DS_DBERROR) : DS_OK;
+    } else {
+        int ran;
+        int64_t next;
+        rc = cycle(&R, o->now, R.mono0, &ran, &next);
+        st = rc < 0 ? (d->status != DS_OK ? d->status : DS_DBERROR) : rc > 0 ? DS_FAILED : DS_OK;
+    }
+    goto done;
+out:
+    st = d->status != DS_OK ? d->status : DS_DBERROR;
+done:
+    if (R.ex) for (int i = 0; i < R.jobs; i++) ds_exec_free(R.ex[i]);
+    free(R.ex);
+    ds_writer_free(R.w);
+    ds_plan_free(&R.plan);
+    free_cfails(&R);
+    /* Every SQLite connection to the file is closed before the lock's fd:
+     * closing any descriptor of a file drops the process's POSIX locks on it. */
+    ds_db_close(R.db);
+    ds_db_unlock(R.lockfd);
+    return st;
+}

@@ -1,0 +1,66 @@
+/*
+ * ds_run.h — the public API of `dashspec run`: one function and its options.
+ *
+ * ds_run takes the run lock, brings the tables up to date, loads (or, with
+ * specs_dir, compiles) the plan, decides what is due at a fixed `now`, runs
+ * the due items on read-only connections (in threads when jobs > 1), writes
+ * each result as soon as it is computed, records one dashspec_runs row and
+ * hands the summary JSON to the caller. It never prints: every line meant for
+ * stdout or stderr goes through the emit callback, and errors go into the
+ * ds_diag (the CLI prints them at the end, or ds_run flushes them through
+ * emit after each --watch cycle).
+ *
+ * Exit statuses (contract section 4): DS_OK; DS_FAILED when some item failed
+ * (the others were written); DS_USAGE (no database given, bad specs dir);
+ * DS_LOCKED when another run holds the database; DS_DBERROR when it cannot be
+ * opened or written (missing, not a database, read-only, disk full).
+ */
+#ifndef DS_RUN_H
+#define DS_RUN_H
+
+#include <signal.h>
+#include "ds_runtime.h"
+
+/* Where an emitted text belongs. */
+typedef enum ds_run_out {
+    DS_RUN_STDOUT,      /* a summary JSON line or a --dry-run line, ends with '\n' */
+    DS_RUN_STDERR,      /* diagnostics flushed during --watch, ends with '\n' */
+    DS_RUN_PROGRESS     /* "3/12 key": a transient progress note, no newline;
+                           "" means clear it (only sent when `progress` is set) */
+} ds_run_out;
+
+typedef struct ds_run_opts {
+    const char *db_path;            /* required; never created */
+    const char *specs_dir;          /* compile these first, or NULL: the stored plan */
+    const char *const *only;        /* --only globs (ds_glob_match), nonly of them */
+    size_t nonly;
+    const char *group;              /* --group, or NULL */
+    int force;                      /* run every selected item */
+    int dry_run;                    /* say what is due and why; run and write nothing */
+    int quiet;                      /* emit nothing for DS_RUN_STDOUT */
+    int watch;                      /* stay up; run items as they fall due */
+    int progress;                   /* emit DS_RUN_PROGRESS notes */
+    int jobs;                       /* items at once, 1..64; 0 = online cores, at most 8 */
+    int64_t now;                    /* the run's time (--now or the clock) */
+    int now_fixed;                  /* now came from --now: --watch advances it in real time */
+    int64_t busy_ms;                /* how long a locked database is waited on; < 0 = 5000 */
+    /* Set (to the signal number) by the caller's SIGINT/SIGTERM handler. A run
+     * stops at once: queries in flight are interrupted and not recorded,
+     * what was committed stays. --watch finishes the items in flight first. */
+    const volatile sig_atomic_t *stop;
+    void (*emit)(void *ctx, ds_run_out where, const char *text);
+    void *ctx;
+} ds_run_opts;
+
+/* Runs `dashspec run` as described above. Returns the status the CLI exits
+ * with; every error is in d (which the caller initialized and frees). */
+ds_status ds_run(const ds_run_opts *o, ds_diag *d);
+
+/* The one-line reason a --dry-run shows for an item: "never computed",
+ * "expired 3m ago", "older than refresh (12m >= 10m)", "spec changed",
+ * "backoff until 2026-02-12 10:04:00", "fresh for 7m", "forced". Writes into
+ * buf (n bytes, 96 is plenty) and returns it. Cannot fail. */
+char *ds_due_explain(const ds_item *it, const ds_item_state *st, int64_t now,
+                     ds_due_reason why, int64_t next, char *buf, size_t n);
+
+#endif
