@@ -641,15 +641,17 @@ static void dry_run_lines(runner *R, job *jobs, size_t n, int64_t now)
 /* Runs one cycle at time now. *ran: something was attempted (or failed to
  * compile), so a summary was printed and a dashspec_runs row written. *next:
  * the earliest time a selected item falls due (INT64_MAX when none). In a
- * --watch cycle with nothing due, nothing is printed or written. Returns 0,
- * or -1 when the run must stop (the error is in R->d). */
+ * --watch cycle with nothing due, nothing is printed or written. Returns 0
+ * (nothing failed), 1 (some item failed), -1 when the database cannot be
+ * written (stop), -2 when it could not be read this time (--watch tries
+ * again later). Errors are in R->d. */
 static int cycle(runner *R, int64_t now, int64_t t0_ms, int *ran, int64_t *next)
 {
     const ds_run_opts *o = R->o;
     job *jobs = NULL;
     job **due = NULL;
     size_t n = 0, ndue = 0;
-    int rc = -1;
+    int rc = -2;
     char *sum = NULL;
     *ran = 0;
     *next = INT64_MAX;
@@ -686,7 +688,7 @@ static int cycle(runner *R, int64_t now, int64_t t0_ms, int *ran, int64_t *next)
 
     if (ndue) {
         int nthreads = R->jobs < (int)ndue ? R->jobs : (int)ndue;
-        if (open_execs(R, nthreads)) { R->dbfail = 1; goto out; }
+        if (open_execs(R, nthreads)) goto out;
         if (nthreads <= 1) run_serial(R, due, ndue, now);
         else run_parallel(R, due, ndue, nthreads, now);
         if (o->progress) emit(R, DS_RUN_PROGRESS, "");
@@ -738,21 +740,23 @@ static void nap(int64_t ms)
     nanosleep(&ts, NULL);   /* EINTR: a signal; the caller looks at the flag */
 }
 
-/* Reloads the plan when `compile` replaced it. 0 ok (maybe reloaded), -1 error. */
-static int maybe_reload(runner *R, int64_t *dv, uint64_t *fp)
+/* Reloads the plan when `compile` replaced it: another connection committed
+ * (data_version moved) and the plan's rows differ. A failed look is tried
+ * again at the next check; the old plan stays meanwhile. */
+static void maybe_reload(runner *R, int64_t *dv, uint64_t *fp)
 {
     int64_t v;
     uint64_t f;
-    if (ds_cache_data_version(R->w, &v)) return 0;     /* a busy moment: next time */
-    if (v == *dv) return 0;
+    if (ds_cache_data_version(R->w, &v) || v == *dv) return;
+    if (ds_cache_plan_fingerprint(R->w, &f)) return;
+    if (f != *fp) {
+        ds_plan np;
+        if (ds_plan_load(R->db, &np, R->d)) return;
+        ds_plan_free(&R->plan);
+        R->plan = np;
+        *fp = f;
+    }
     *dv = v;
-    if (ds_cache_plan_fingerprint(R->w, &f) || f == *fp) return 0;
-    ds_plan np;
-    if (ds_plan_load(R->db, &np, R->d)) return R->d->status == DS_DBERROR ? -1 : 0;
-    *fp = f;
-    ds_plan_free(&R->plan);
-    R->plan = np;
-    return 0;
 }
 
 static int watch(runner *R)
@@ -766,16 +770,26 @@ static int watch(runner *R)
         if (stopping(R)) return 0;
         if (mono_ms() - last_check >= PLAN_CHECK_MS) {
             last_check = mono_ms();
-            if (maybe_reload(R, &dv, &fp)) return -1;
+            maybe_reload(R, &dv, &fp);
         }
         int64_t cm = clock_ms(R), now = cm / 1000, next, t0 = mono_ms();
         int ran = 0;
         int64_t wake;
         if (t0 - last_ran >= CYCLE_MIN_MS) {
-            if (cycle(R, now, t0, &ran, &next) < 0) { flush_diag(R); return -1; }
+            int c = cycle(R, now, t0, &ran, &next);
             flush_diag(R);
-            if (ran) { last_ran = t0; continue; }   /* look again with the new state */
-            wake = next - now > PLAN_CHECK_MS ? PLAN_CHECK_MS : next * 1000 - clock_ms(R);
+            if (c == -1) return -1;
+            if (c == -2) {
+                /* The database could not be read (locked for long, say):
+                 * the error was printed; try again later. */
+                last_ran = t0;
+                wake = PLAN_CHECK_MS;
+            } else if (ran) {
+                last_ran = t0;
+                continue;                       /* look again with the new state */
+            } else {
+                wake = next - now > PLAN_CHECK_MS ? PLAN_CHECK_MS : next * 1000 - clock_ms(R);
+            }
         } else {
             wake = last_ran + CYCLE_MIN_MS - t0;
         }

@@ -655,7 +655,7 @@ START_TEST(man_page_covers_the_contract)
         ck_assert_msg(mentions(man, words[i]), "docs/dashspec.1 does not mention %s", words[i]);
     /* Each exit code has its own tagged paragraph. */
     for (int c = 0; c <= 5; c++) {
-        char tag[16];
+        char tag[32];
         snprintf(tag, sizeof tag, ".TP\n.B %d\n", c);
         ck_assert_msg(strstr(man, tag), "docs/dashspec.1: exit code %d undocumented", c);
     }
