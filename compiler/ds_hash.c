@@ -67,6 +67,8 @@ static uint64_t param_hash(const ds_param *pr)
     return h;
 }
 
+/* Fills it->hash (16 lowercase hex digits) from query, shape, params, x, y,
+ * series_by and fill. Cannot fail; reads only, allocates nothing. */
 void ds_item_hash(ds_item *it)
 {
     uint64_t h = FNV_OFFSET, ph = 0;

@@ -121,7 +121,7 @@ typedef struct ld {
     keyidx *idx;
     int nerr;
     int oom;
-    char show[4][160];       /* rotating buffers for quoted user text */
+    char show[4][320];       /* rotating buffers for quoted user text (60 characters) */
     int showi;
 } ld;
 
@@ -155,11 +155,11 @@ static int oom(ld *L, ds_mark m)
 static const char *show(ld *L, const char *s, size_t n)
 {
     char *b = L->show[L->showi++ & 3];
-    size_t o = 0, cap = sizeof L->show[0];
+    size_t o = 0, chars = 0, cap = sizeof L->show[0];
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (o + 8 >= cap - 4 || (i >= 60 && (c & 0xC0) != 0x80)) {
-            memcpy(b + o, "...", 3);
+        if ((c & 0xC0) != 0x80 && (chars++ == 60 || o + 16 >= cap)) {
+            memcpy(b + o, "...", 3);     /* cut at a character boundary */
             o += 3;
             break;
         }
@@ -974,6 +974,10 @@ static void load_item(ld *L, ynode *m, ds_kind kind, const defaults *D)
      * only reach series items. */
     int shape_known = have[F_SHAPE] != 0;
     int series = shape_known && it.shape == DS_SHAPE_SERIES;
+    /* Whether the SQL can still be validated when the item is bad for other
+     * reasons: query, params, shape and series options all loaded cleanly.
+     * This keeps "every error in one pass" true inside one item too. */
+    int sqlcheck = F.ok[F_QUERY] && (!F.v[F_PARAMS] || F.ok[F_PARAMS]) && shape_known;
     for (int f = F_X; f <= F_FILL; f++) {
         if (F.v[f]) {
             if (shape_known && !series) {
@@ -984,10 +988,10 @@ static void load_item(ld *L, ynode *m, ds_kind kind, const defaults *D)
                 continue;
             }
             F.ok[f] = parse_field(L, f, F.v[f], &it, key) == 0;
-            if (!F.ok[f]) bad++;
+            if (!F.ok[f]) { bad++; sqlcheck = 0; }
             have[f] = F.ok[f];
         } else if (series && D->f.v[f]) {
-            if (!D->f.ok[f]) { bad++; continue; }
+            if (!D->f.ok[f]) { bad++; sqlcheck = 0; continue; }
             if (copy_field(f, &D->it, &it)) { oom(L, m->mark); bad++; continue; }
             have[f] = 2;
         }
@@ -1000,12 +1004,13 @@ static void load_item(ld *L, ynode *m, ds_kind kind, const defaults *D)
         free(it.m_ys); it.m_ys = NULL;
         free(it.series_by); it.series_by = NULL;
         free(it.fill); it.fill = NULL;
+        it.m_x = it.m_y = it.m_series_by = it.m_fill = (ds_mark){0, 0};
     }
 
     /* Required fields, at the start of the item. */
-    static const struct { int f; } req[] = {{F_KEY}, {F_QUERY}, {F_SHAPE}, {F_TTL}};
+    static const int req[] = {F_KEY, F_QUERY, F_SHAPE, F_TTL};
     for (size_t i = 0; i < sizeof req / sizeof req[0]; i++) {
-        int f = req[i].f;
+        int f = req[i];
         if (F.v[f] || (f != F_KEY && f != F_QUERY && D->f.v[f])) continue;
         err(L, m->mark, key, "missing required field '%s'", ds_item_fields[f]);
         bad++;
@@ -1033,10 +1038,12 @@ static void load_item(ld *L, ynode *m, ds_kind kind, const defaults *D)
         if (!F.v[F_X] && !D->f.v[F_X]) {
             err(L, m->mark, key, "missing required field 'x' (shape series needs it)");
             bad++;
+            sqlcheck = 0;
         }
         if (it.series_by && it.ny > 1) {
             err(L, it.m_y, key, "'y' must name exactly one column when 'series_by' is set (found %zu)", it.ny);
             bad++;
+            sqlcheck = 0;
         }
         if (!it.fill && !(it.fill = ds_strdup("null"))) { oom(L, m->mark); bad++; }
     }
@@ -1053,6 +1060,7 @@ static void load_item(ld *L, ynode *m, ds_kind kind, const defaults *D)
         bad++;
     }
     it.bad = bad > 0;
+    it.sqlcheck = sqlcheck;
     ds_item_hash(&it);
     if (!(it.file = ds_strdup(L->file))) { oom(L, m->mark); ds_item_free(&it); return; }
     if (L->p->n == L->p->cap) {
@@ -1175,6 +1183,9 @@ static void load_one(const char *file, const char *buf, size_t len, ds_plan *p, 
     sort_range(d, from);
 }
 
+/* Loads one file's bytes (see dashspec.h). Items are appended to p, errors go
+ * to d; keys already in p count for duplicates. Returns -1 when this call
+ * reported an error, else 0. Never fails otherwise: out of memory is an error. */
 int ds_spec_load_buf(const char *file, const char *buf, size_t len, ds_plan *p, ds_diag *d)
 {
     keyidx idx = {0};
@@ -1322,6 +1333,9 @@ static char *read_spec(const char *path, size_t *len)
     return b;
 }
 
+/* Loads every spec file under dir (see dashspec.h). A missing or unreadable
+ * dir is ds_fail(DS_USAGE); problems with single files are errors on that file
+ * and the others still load. Returns -1 when this call reported an error. */
 int ds_spec_load_dir(const char *dir, ds_plan *p, ds_diag *d)
 {
     walker w;

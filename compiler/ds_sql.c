@@ -725,7 +725,7 @@ int ds_sql_validate(ds_db *db, ds_plan *p, ds_diag *d)
     size_t before = d->nerrors;
     for (size_t i = 0; i < p->n; i++) {
         ds_item *it = &p->items[i];
-        if (it->bad || !it->query) continue;
+        if (!it->query || (it->bad && !it->sqlcheck)) continue;
         ds_sql_scan s;
         if (ds_sql_scan_query(it->query, &s)) {
             it->bad = 1;

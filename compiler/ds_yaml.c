@@ -68,6 +68,7 @@ static void *alloc(ds_ydoc *doc, size_t n)
     return p;
 }
 
+/* Frees the document and every node of it; NULL is fine. */
 void ds_yaml_free(ds_ydoc *doc)
 {
     if (!doc) return;
@@ -135,6 +136,8 @@ static int build_lines(ds_ydoc *doc)
     return 0;
 }
 
+/* Byte offset of a 1-based mark; marks past a line end clamp to it, marks
+ * past the last line give the buffer length. */
 size_t ds_yaml_offset(const ds_ydoc *doc, ds_mark m)
 {
     if (m.line < 1 || (size_t)m.line > doc->nlines) return doc->len;
@@ -150,6 +153,7 @@ size_t ds_yaml_offset(const ds_ydoc *doc, ds_mark m)
     return o;
 }
 
+/* 1-based mark of a byte offset (O(log lines) + the bytes of its line). */
 ds_mark ds_yaml_mark(const ds_ydoc *doc, size_t off)
 {
     ds_mark m = {1, 1};
@@ -165,6 +169,7 @@ ds_mark ds_yaml_mark(const ds_ydoc *doc, size_t off)
     return m;
 }
 
+/* Source line without its break, pointing into the buffer; NULL past the end. */
 const char *ds_yaml_line(const ds_ydoc *doc, int line, size_t *len)
 {
     if (line < 1 || (size_t)line > doc->nlines) return NULL;
@@ -172,6 +177,7 @@ const char *ds_yaml_line(const ds_ydoc *doc, int line, size_t *len)
     return doc->buf + doc->starts[line - 1];
 }
 
+/* The parsed buffer (owned by the caller of ds_yaml_parse). */
 const char *ds_yaml_buf(const ds_ydoc *doc, size_t *len)
 {
     *len = doc->len;
@@ -347,6 +353,8 @@ static void parser_error(const yaml_parser_t *ps, ds_ydoc *doc, ds_yerr *err)
         set_err(err, mk(ps->problem_mark), "YAML syntax error: %s", prob);
 }
 
+/* See ds_yaml.h. buf must outlive the document: nodes do not copy the
+ * source, only scalar values. On failure returns NULL, *err filled. */
 ds_ydoc *ds_yaml_parse(const char *buf, size_t len, int max_depth, ynode **root, ds_yerr *err)
 {
     ds_ydoc *doc = calloc(1, sizeof *doc);
@@ -520,6 +528,7 @@ static int digits(const char *s, size_t n, unsigned b, uint64_t max, uint64_t *o
     return over;
 }
 
+/* Core-schema type and value of a scalar; cannot fail. */
 yval ds_yaml_resolve(const ynode *n)
 {
     static const char *const nulls[] = {"~", "null", "Null", "NULL", NULL};
@@ -574,6 +583,7 @@ yval ds_yaml_resolve(const ynode *n)
     return v;
 }
 
+/* A static type name for messages; cannot fail. */
 const char *ds_yaml_type_name(const ynode *n)
 {
     if (n->kind == YN_SEQ) return "a list";

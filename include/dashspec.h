@@ -113,6 +113,8 @@ typedef struct ds_item {
     int line;               /* line of the item in that file */
     char hash[17];          /* spec hash: 16 hex digits over query, params, shape, options */
     int bad;                /* compile time: this item has errors and must not run */
+    int sqlcheck;           /* compile time: query, params, shape and options loaded
+                               cleanly, so the SQL is validated even when bad */
 
     /* compile-time positions (all zero for items loaded from the plan) */
     ds_mark m_item, m_key, m_query, m_shape, m_ttl, m_refresh, m_x, m_y, m_series_by, m_fill, m_params;

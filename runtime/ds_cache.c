@@ -177,10 +177,11 @@ ds_writer *ds_writer_new(ds_db *db, ds_diag *d)
                 "last_error = NULL, failures = 0, next_attempt = excluded.next_attempt, "
                 "spec_hash = excluded.spec_hash, value_bytes = excluded.value_bytes",
              &w->state_ok, d) ||
-        prep(w, "INSERT INTO dashspec_state (cache_key, last_attempt, last_error, failures, next_attempt) "
-                "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (cache_key) DO UPDATE SET "
+        prep(w, "INSERT INTO dashspec_state (cache_key, last_attempt, last_error, failures, next_attempt, "
+                "last_duration_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (cache_key) DO UPDATE SET "
                 "last_attempt = excluded.last_attempt, last_error = excluded.last_error, "
-                "failures = excluded.failures, next_attempt = excluded.next_attempt",
+                "failures = excluded.failures, next_attempt = excluded.next_attempt, "
+                "last_duration_ms = coalesce(excluded.last_duration_ms, last_duration_ms)",
              &w->state_fail, d) ||
         prep(w, "INSERT INTO dashspec_runs (started_at, finished_at, status, items_run, items_ok, "
                 "items_failed, skipped, entries, duration_ms, summary) "
@@ -268,6 +269,12 @@ int ds_cache_put(ds_writer *w, const ds_item *it, const ds_result *r, int64_t no
 int ds_cache_fail(ds_writer *w, const ds_item *it, int64_t prev_failures, const char *error,
                   int64_t now, int64_t wait_ms, char **err, ds_diag *d)
 {
+    return ds_cache_fail_timed(w, it, prev_failures, error, -1, now, wait_ms, err, d);
+}
+
+int ds_cache_fail_timed(ds_writer *w, const ds_item *it, int64_t prev_failures, const char *error,
+                        int64_t duration_ms, int64_t now, int64_t wait_ms, char **err, ds_diag *d)
+{
     int64_t failures = prev_failures < 0 ? 1 : prev_failures + 1;
     /* The same backoff ds_due applies: 1, 2, 4 ... minutes, capped at refresh. */
     int64_t delay = failures - 1 >= 40 ? it->refresh : (int64_t)60 << (failures - 1);
@@ -282,6 +289,8 @@ int ds_cache_fail(ds_writer *w, const ds_item *it, int64_t prev_failures, const 
         sqlite3_bind_text(s, 3, error ? error : "unknown error", -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 4, failures);
         bind_time(s, 5, add_sat(now, delay));
+        if (duration_ms >= 0) sqlite3_bind_int64(s, 6, duration_ms);
+        else sqlite3_bind_null(s, 6);
         rc = run_stmt(w->h, s, &msg);
     }
     if (rc == SQLITE_OK) rc = run_stmt(w->h, w->commit, &msg);
@@ -354,18 +363,46 @@ int ds_cache_plan_fingerprint(ds_writer *w, uint64_t *fp)
 
 /* ---------------------------------------------------------------- reading state */
 
+/* n decimal digits at s, or -1. */
+static int digits(const unsigned char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
 /* "YYYY-MM-DD HH:MM:SS", also with a 'T' and a trailing fraction or 'Z' (an
  * application's own rows may be written by another language). 0 ok, -1 not a
- * time we understand. */
+ * time we understand. The same calendar rules as ds_time_parse, without
+ * sscanf and timegm: a no-op run parses two times per item, and those two
+ * calls were most of its cost. */
 static int parse_ts(const unsigned char *s, int n, int64_t *out)
 {
-    char b[20];
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (!s || n < 19) return -1;
     if (n > 19 && s[19] != '.' && s[19] != 'Z') return -1;
-    memcpy(b, s, 19);
-    b[19] = '\0';
-    if (b[10] == 'T') b[10] = ' ';
-    return ds_time_parse(b, out);
+    if (s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':')
+        return -1;
+    int64_t y = digits(s, 4);
+    int m = digits(s + 5, 2), d = digits(s + 8, 2);
+    int hh = digits(s + 11, 2), mm = digits(s + 14, 2), ss = digits(s + 17, 2);
+    if (y < 0 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] || hh < 0 || hh > 23 ||
+        mm < 0 || mm > 59 || ss < 0 || ss > 59)
+        return -1;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (m == 2 && d == 29 && !leap) return -1;
+    /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+     * days_from_civil; y >= 0 here). */
+    y -= m <= 2;
+    int64_t era = y / 400, yoe = y - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = era * 146097 + doe - 719468;
+    *out = days * 86400 + hh * 3600 + mm * 60 + ss;
+    return 0;
 }
 
 static int cmp_key(const void *a, const void *b)
@@ -409,8 +446,12 @@ int ds_state_load(ds_db *db, const ds_plan *p, ds_item_state *st, ds_diag *d)
     for (size_t i = 0; i < p->n; i++) memset(&st[i], 0, sizeof st[i]);
     if (p->n == 0) return 0;
     if (!(ix = malloc(p->n * sizeof *ix))) return ds_fail(d, DS_DBERROR, "out of memory");
-    for (size_t i = 0; i < p->n; i++) ix[i] = &p->items[i];
-    qsort(ix, p->n, sizeof *ix, cmp_key);
+    int sorted = 1;
+    for (size_t i = 0; i < p->n; i++) {
+        ix[i] = &p->items[i];
+        if (i && sorted && strcmp(ix[i - 1]->key, ix[i]->key) > 0) sorted = 0;
+    }
+    if (!sorted) qsort(ix, p->n, sizeof *ix, cmp_key);   /* a loaded plan is already by key */
 
     /* One query per table, not one per key: a no-op run reads two result sets. */
     if ((rc = prep_read(h, db, "SELECT cache_key, created_at, expires_at FROM dashboard_cache", &q, d)))

@@ -49,9 +49,14 @@ int ds_cache_put(ds_writer *w, const ds_item *it, const ds_result *r, int64_t no
                  int64_t wait_ms, char **err, ds_diag *d);
 /* Records a failed attempt in dashspec_state only (the last good value stays):
  * last_attempt = now, last_error, failures = prev_failures + 1, next_attempt =
- * the end of the backoff. Same results as ds_cache_put. */
+ * the end of the backoff; last_duration_ms is left as it was. Same results
+ * as ds_cache_put. */
 int ds_cache_fail(ds_writer *w, const ds_item *it, int64_t prev_failures, const char *error,
                   int64_t now, int64_t wait_ms, char **err, ds_diag *d);
+/* ds_cache_fail that also records the failed attempt's duration (a timeout
+ * shows as its length; --jobs starts long items first). */
+int ds_cache_fail_timed(ds_writer *w, const ds_item *it, int64_t prev_failures, const char *error,
+                        int64_t duration_ms, int64_t now, int64_t wait_ms, char **err, ds_diag *d);
 
 /* One dashspec_runs row. */
 typedef struct ds_run_record {

@@ -21,8 +21,10 @@
  * them it blocks new readers. So the threads share a gate: a worker holds it
  * (shared) while its query runs, and the main thread takes it (exclusive)
  * to write: at once when no query is running, or after FLUSH_MS by stopping
- * new queries until the running ones end. In WAL mode readers never block a
- * commit and the gate is off.
+ * new queries until the running ones end. A query still running PREEMPT_MS
+ * after a result was ready is interrupted and queued again to run alone
+ * (as are queries known to be long), so no result waits uncommitted for a
+ * second. In WAL mode readers never block a commit and the gate is off.
  *
  * Signals (the CLI's handler sets o->stop): --watch finishes the items in
  * flight, writes them and returns DS_OK. A plain run stops at once: running
@@ -46,9 +48,6 @@
 #include "ds_compiler.h"
 #include "ds_run.h"
 
-/* A result waits at most this long for readers to pause before the writer
- * stops new queries to commit it (rollback-journal databases, --jobs > 1). */
-#define FLUSH_MS 250
 /* --watch looks for a plan replaced by `compile` this often. */
 #define PLAN_CHECK_MS 2000
 /* --watch starts cycles that run something at most this often. */
@@ -67,6 +66,7 @@ typedef struct job {
     ds_result res;
     char *err;              /* malloc'd */
     int64_t ready_ms;       /* monotonic time its result was known */
+    int exclusive;          /* runs with no other query beside it (see run_parallel) */
 } job;
 
 /* An item (or file) that failed to compile under --specs. */
@@ -90,7 +90,6 @@ typedef struct runner {
     size_t ncf;
     int reported_cf;        /* compile failures go into the first cycle only */
     int dbfail;             /* the database cannot be written: stop */
-    atomic_int cancel;      /* interrupt running queries (plain runs, on a signal) */
     int64_t mono0;          /* monotonic ms at the start */
 } runner;
 
@@ -142,6 +141,16 @@ static int selected(const ds_run_opts *o, const ds_item *it)
 static int cmp_job(const void *a, const void *b)
 {
     return strcmp(((const job *)a)->it->key, ((const job *)b)->it->key);
+}
+
+/* Longest last duration first; never run (unknown) counts as long. Ties by key. */
+static int cmp_longest(const void *a, const void *b)
+{
+    const job *x = *(const job *const *)a, *y = *(const job *const *)b;
+    int64_t dx = x->st->has_state && x->st->last_duration_ms >= 0 ? x->st->last_duration_ms : INT64_MAX;
+    int64_t dy = y->st->has_state && y->st->last_duration_ms >= 0 ? y->st->last_duration_ms : INT64_MAX;
+    if (dx != dy) return dx > dy ? -1 : 1;
+    return strcmp(x->it->key, y->it->key);
 }
 
 /* ---------------------------------------------------------------- compile failures */
@@ -250,14 +259,14 @@ static void write_job(runner *R, job *j, int64_t now)
         /* A row that cannot be written is a failure worth backing off from;
          * a lock is not (and writing the failure would wait on it again). */
         if (r == DS_W_ITEM &&
-            ds_cache_fail(R->w, j->it, j->st->failures, j->err, now, wait, &werr, R->d) == DS_W_DB)
+            ds_cache_fail_timed(R->w, j->it, j->st->failures, j->err, j->res.duration_ms, now, wait, &werr, R->d) == DS_W_DB)
             R->dbfail = 1;
     } else if (stopping(R) && !R->o->watch && j->err && strcmp(j->err, "interrupted") == 0) {
         j->state = J_INTERRUPTED;
         return;
     } else {
         j->state = J_FAILED;
-        if (ds_cache_fail(R->w, j->it, j->st->failures, j->err, now, wait, &werr, R->d) == DS_W_DB)
+        if (ds_cache_fail_timed(R->w, j->it, j->st->failures, j->err, j->res.duration_ms, now, wait, &werr, R->d) == DS_W_DB)
             R->dbfail = 1;
     }
     free(werr);
@@ -290,27 +299,46 @@ static void run_serial(runner *R, job **due, size_t n, int64_t now)
 
 /* ---------------------------------------------------------------- parallel */
 
+typedef struct worker worker;
+
 typedef struct pool {
     runner *R;
-    pthread_mutex_t m;
-    pthread_cond_t c_main;      /* a result is ready, or a worker ended */
-    pthread_cond_t c_gate;      /* the gate changed */
-    job **q;                    /* due jobs in dispatch order */
+    pthread_mutex_t m;          /* guards everything below but q's jobs while they run */
+    pthread_cond_t c_main;      /* for the main thread: a result, a worker's end, a query's end */
+    pthread_cond_t c_gate;      /* for the gate's waiters: it changed */
+    worker *wk;
+    int nwk;
+    job **q;                    /* jobs to run, in order; room for each to come back once */
     size_t nq, next;
     job **done;                 /* finished jobs in completion order */
-    size_t ndone;
+    size_t ndone, taken;        /* ... and how many the main thread has taken */
+    size_t npend;               /* taken, not yet written */
     int gated;                  /* rollback journal: readers and the writer take turns */
-    int readers, writer_wants, writing;
-    int halt;                   /* dispatch nothing more */
+    int readers;                /* queries running (gated only) */
+    int writer_wants, writing;  /* the main thread waits to write / writes */
+    int excl_wants, excl;       /* a long query waits to run alone / runs alone */
+    int halt;                   /* start nothing more */
     int exited;                 /* workers that ended */
     int64_t now;
 } pool;
 
-typedef struct worker {
+struct worker {
     pool *P;
     ds_exec *x;
     pthread_t t;
-} worker;
+    atomic_int stop;            /* interrupts this worker's query (ds_exec_cancel_on) */
+    job *running;               /* under P->m */
+    int preempted;              /* under P->m: stopped to let a result commit */
+};
+
+/* A result waits at most this long for readers to pause before the writer
+ * stops new queries to commit it (gated only). */
+#define FLUSH_MS 250
+/* ... and this long before queries still running are interrupted and queued
+ * again, to run alone: so no result waits uncommitted for a second. */
+#define PREEMPT_MS 600
+/* A query that took this long last time runs alone from the start (gated). */
+#define LONG_MS 500
 
 static void *work(void *arg)
 {
@@ -318,24 +346,65 @@ static void *work(void *arg)
     pool *P = wk->P;
     pthread_mutex_lock(&P->m);
     for (;;) {
-        if (P->halt || P->next >= P->nq) break;
-        if (P->gated && (P->writer_wants || P->writing)) {
+        if (P->halt) break;
+        if (P->next >= P->nq) {
+            /* A running query may be interrupted and come back: wait for it. */
+            if (P->gated && P->readers > 0) { pthread_cond_wait(&P->c_gate, &P->m); continue; }
+            break;
+        }
+        if (P->gated && (P->writer_wants || P->writing || P->excl || P->excl_wants)) {
             pthread_cond_wait(&P->c_gate, &P->m);
             continue;
         }
         job *j = P->q[P->next++];
+        if (P->gated && j->exclusive) {
+            /* Alone: no other query, and every result written first (none
+             * may wait for this one). */
+            P->excl_wants = 1;
+            pthread_cond_signal(&P->c_main);
+            while (!P->halt && (P->readers > 0 || P->writer_wants || P->writing ||
+                                P->ndone > P->taken || P->npend > 0))
+                pthread_cond_wait(&P->c_gate, &P->m);
+            P->excl_wants = 0;
+            pthread_cond_broadcast(&P->c_gate);
+            if (P->halt) break;         /* not run: counted as skipped */
+            P->excl = 1;
+        }
         if (P->gated) P->readers++;
+        wk->running = j;
+        wk->preempted = 0;
+        atomic_store(&wk->stop, 0);
         pthread_mutex_unlock(&P->m);
         int rc = ds_exec_item(wk->x, j->it, P->now, &j->res, &j->err);
         pthread_mutex_lock(&P->m);
+        wk->running = NULL;
+        if (P->gated) {
+            P->readers--;
+            if (j->exclusive) P->excl = 0;
+            pthread_cond_broadcast(&P->c_gate);
+        }
+        pthread_cond_signal(&P->c_main);
+        if (wk->preempted) {
+            /* Stopped so that finished results could commit: if it did not
+             * finish anyway, it runs again later, alone. */
+            wk->preempted = 0;
+            atomic_store(&wk->stop, 0);
+            if (rc != 0) {
+                free(j->err);
+                j->err = NULL;
+                ds_result_free(&j->res);
+                j->exclusive = 1;
+                if (!P->halt) P->q[P->nq++] = j;
+                continue;
+            }
+        }
         j->rc = rc;
         j->ready_ms = mono_ms();
-        if (P->gated && --P->readers == 0) pthread_cond_broadcast(&P->c_gate);
         P->done[P->ndone++] = j;
-        pthread_cond_signal(&P->c_main);
     }
     P->exited++;
     pthread_cond_signal(&P->c_main);
+    pthread_cond_broadcast(&P->c_gate);
     pthread_mutex_unlock(&P->m);
     return NULL;
 }
@@ -348,35 +417,53 @@ static void deadline_in(struct timespec *ts, int64_t ms)
     if (ts->tv_nsec >= 1000000000) { ts->tv_sec++; ts->tv_nsec -= 1000000000; }
 }
 
-/* A signal stops dispatch; a plain run also interrupts running queries.
- * Called with P->m held. */
+/* A signal or a database error stops dispatch; a plain run (or a database
+ * error) also interrupts the running queries. Called with P->m held. */
 static void check_stop(pool *P)
 {
-    if (!P->halt && (stopping(P->R) || P->R->dbfail)) {
-        P->halt = 1;
-        if (!P->R->o->watch || P->R->dbfail) atomic_store(&P->R->cancel, 1);
-        pthread_cond_broadcast(&P->c_gate);
+    if (P->halt || !(stopping(P->R) || P->R->dbfail)) return;
+    P->halt = 1;
+    if (!P->R->o->watch || P->R->dbfail)
+        for (int i = 0; i < P->nwk; i++) atomic_store(&P->wk[i].stop, 1);
+    pthread_cond_broadcast(&P->c_gate);
+}
+
+/* Interrupts the queries that keep an old result from committing; they run
+ * again alone. Called with P->m held. */
+static void preempt(pool *P)
+{
+    for (int i = 0; i < P->nwk; i++) {
+        worker *w = &P->wk[i];
+        if (w->running && !w->running->exclusive && !w->preempted) {
+            w->preempted = 1;
+            atomic_store(&w->stop, 1);
+        }
     }
 }
 
-/* Runs due[0..n) on nthreads workers; returns -1 if the threads could not start. */
-static int run_parallel(runner *R, job **due, size_t n, int nthreads, int64_t now)
+/* Runs due[0..n) on nthreads workers. Results are written by this (the
+ * main) thread as they come. */
+static void run_parallel(runner *R, job **due, size_t n, int nthreads, int64_t now)
 {
     pool P;
     memset(&P, 0, sizeof P);
     P.R = R;
-    P.q = due;
-    P.nq = n;
     P.now = now;
     P.gated = !ds_writer_wal(R->w);
-    worker *wk = calloc((size_t)nthreads, sizeof *wk);
-    job **pend = calloc(n, sizeof *pend);
+    P.wk = calloc((size_t)nthreads, sizeof *P.wk);
+    P.q = calloc(2 * n, sizeof *P.q);
     P.done = calloc(n, sizeof *P.done);
-    if (!wk || !pend || !P.done) {
-        free(wk); free(pend); free(P.done);
+    job **pend = calloc(n, sizeof *pend);
+    if (!P.wk || !P.q || !P.done || !pend) {
+        free(P.wk); free(P.q); free(P.done); free(pend);
         ds_fail(R->d, DS_DBERROR, "out of memory");
         R->dbfail = 1;
-        return -1;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        job *j = due[i];
+        j->exclusive = P.gated && j->st->has_state && j->st->last_duration_ms >= LONG_MS;
+        P.q[P.nq++] = j;
     }
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -385,35 +472,40 @@ static int run_parallel(runner *R, job **due, size_t n, int nthreads, int64_t no
     pthread_cond_init(&P.c_main, &ca);
     pthread_cond_init(&P.c_gate, &ca);
     pthread_condattr_destroy(&ca);
-    atomic_store(&R->cancel, 0);
 
     /* Workers block the signals, so SIGINT/SIGTERM reach the main thread. */
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
     int started = 0;
+    pthread_mutex_lock(&P.m);
     for (int i = 0; i < nthreads; i++) {
-        wk[i].P = &P;
-        wk[i].x = R->ex[i];
-        ds_exec_cancel_on(R->ex[i], NULL, &R->cancel);
-        if (pthread_create(&wk[i].t, NULL, work, &wk[i]) != 0) break;
+        worker *w = &P.wk[i];
+        w->P = &P;
+        w->x = R->ex[i];
+        atomic_init(&w->stop, 0);
+        ds_exec_cancel_on(w->x, NULL, &w->stop);
+        P.nwk = i + 1;
+        if (pthread_create(&w->t, NULL, work, w) != 0) { P.nwk = i; break; }
         started++;
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-
-    size_t taken = 0, npend = 0, written = 0;
-    pthread_mutex_lock(&P.m);
     if (started == 0) {
         P.halt = 1;
         ds_fail(R->d, DS_DBERROR, "cannot start worker threads: %s", strerror(errno));
         R->dbfail = 1;
     }
+
+    size_t npend = 0, written = 0;
     for (;;) {
-        /* Wait for a result, the end, a chance to write, or the stop flag. */
+        int finished;
+        /* Take the new results; wait until they can be written, or more come. */
         for (;;) {
             check_stop(&P);
-            if (P.ndone > taken || P.exited == started) break;
-            if (npend && (!P.gated || P.readers == 0)) break;
+            while (P.taken < P.ndone) pend[npend++] = P.done[P.taken++];
+            P.npend = npend;
+            finished = P.exited == started;
+            if (finished || (npend && (!P.gated || P.readers == 0 || P.halt))) break;
             int64_t wait = 100;
             if (npend) {
                 int64_t left = pend[0]->ready_ms + FLUSH_MS - mono_ms();
@@ -424,52 +516,53 @@ static int run_parallel(runner *R, job **due, size_t n, int nthreads, int64_t no
             deadline_in(&ts, wait);
             pthread_cond_timedwait(&P.c_main, &P.m, &ts);
         }
-        while (taken < P.ndone) pend[npend++] = P.done[taken++];
-        int finished = P.exited == started;
-        int flush = npend > 0 && (!P.gated || P.readers == 0 || finished || P.halt ||
-                                  mono_ms() - pend[0]->ready_ms >= FLUSH_MS);
-        if (flush && P.gated) {
+        if (!npend) {
+            if (finished) break;
+            continue;
+        }
+        if (P.gated) {
+            /* Stop new queries; wait for the running ones (interrupting them
+             * when the oldest result has waited too long). */
             P.writer_wants = 1;
             while (P.readers > 0) {
                 check_stop(&P);
+                if (mono_ms() - pend[0]->ready_ms >= PREEMPT_MS) preempt(&P);
                 struct timespec ts;
-                deadline_in(&ts, 100);
+                deadline_in(&ts, 50);
                 pthread_cond_timedwait(&P.c_gate, &P.m, &ts);
             }
             P.writer_wants = 0;
             P.writing = 1;
         }
         pthread_mutex_unlock(&P.m);
-        if (flush) {
-            for (size_t i = 0; i < npend; i++) {
-                if (R->dbfail) {
-                    /* Computed but not written: not counted as run. */
-                    ds_result_free(&pend[i]->res);
-                    continue;
-                }
-                write_job(R, pend[i], now);
-                progress_note(R, ++written, n, pend[i]);
+        for (size_t i = 0; i < npend; i++) {
+            if (R->dbfail) {
+                /* Computed but not written: counted as not run. */
+                ds_result_free(&pend[i]->res);
+                pend[i]->state = J_DUE;
+                continue;
             }
-            npend = 0;
+            write_job(R, pend[i], now);
+            progress_note(R, ++written, n, pend[i]);
         }
+        npend = 0;
         pthread_mutex_lock(&P.m);
-        if (flush && P.gated) {
+        P.npend = 0;
+        if (P.gated) {
             P.writing = 0;
             pthread_cond_broadcast(&P.c_gate);
         }
-        check_stop(&P);
-        if (finished && npend == 0 && taken == P.ndone) break;
     }
     pthread_mutex_unlock(&P.m);
-    for (int i = 0; i < started; i++) pthread_join(wk[i].t, NULL);
+    for (int i = 0; i < started; i++) pthread_join(P.wk[i].t, NULL);
     for (int i = 0; i < nthreads; i++) ds_exec_cancel_on(R->ex[i], NULL, NULL);
     pthread_mutex_destroy(&P.m);
     pthread_cond_destroy(&P.c_main);
     pthread_cond_destroy(&P.c_gate);
-    free(wk);
-    free(pend);
+    free(P.wk);
+    free(P.q);
     free(P.done);
-    return 0;
+    free(pend);
 }
 
 /* ---------------------------------------------------------------- summary */
@@ -664,7 +757,8 @@ static int cycle(runner *R, int64_t now, int64_t t0_ms, int *ran, int64_t *next)
         j->it = &R->plan.items[i];
         j->st = &R->st[i];
     }
-    if (n) qsort(jobs, n, sizeof *jobs, cmp_job);
+    for (size_t i = 1; i < n; i++)
+        if (cmp_job(&jobs[i - 1], &jobs[i]) > 0) { qsort(jobs, n, sizeof *jobs, cmp_job); break; }
     if (n && !(due = calloc(n, sizeof *due))) { ds_fail(R->d, DS_DBERROR, "out of memory"); goto out; }
     for (size_t i = 0; i < n; i++) {
         job *j = &jobs[i];
@@ -689,8 +783,14 @@ static int cycle(runner *R, int64_t now, int64_t t0_ms, int *ran, int64_t *next)
     if (ndue) {
         int nthreads = R->jobs < (int)ndue ? R->jobs : (int)ndue;
         if (open_execs(R, nthreads)) goto out;
-        if (nthreads <= 1) run_serial(R, due, ndue, now);
-        else run_parallel(R, due, ndue, nthreads, now);
+        if (nthreads <= 1) {
+            run_serial(R, due, ndue, now);
+        } else {
+            /* Longest first (by the last run's duration) keeps the workers
+             * busy to the end; results do not depend on the order. */
+            qsort(due, ndue, sizeof *due, cmp_longest);
+            run_parallel(R, due, ndue, nthreads, now);
+        }
         if (o->progress) emit(R, DS_RUN_PROGRESS, "");
     }
     if (R->dbfail) goto out;

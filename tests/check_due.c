@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ds_common.h"
 #include "ds_run.h"
 #include "ds_test.h"
 
@@ -270,6 +271,53 @@ START_TEST(state_load_reads_cache_and_state)
 }
 END_TEST
 
+/* The state loader's own time parser agrees with ds_time_parse. */
+START_TEST(state_load_times_match_ds_time_parse)
+{
+    static const char *const times[] = {
+        "1970-01-01 00:00:01", "1999-12-31 23:59:59", "2000-02-29 12:00:00", "2024-02-29 00:00:00",
+        "2026-02-12 10:00:00", "2026-03-01 00:00:00", "2100-03-01 00:00:00", "9999-12-31 23:59:59",
+        "2026-02-29 10:00:00", "2026-13-01 10:00:00", "2026-02-12 24:00:00", "2026-02-12 10:60:00",
+        "2026-02-12 10:00:60", "2026-02-12 10:00", "2026-02-12x10:00:00", "2026-02-00 10:00:00",
+        "1900-02-29 10:00:00", "+026-02-12 10:00:00",
+    };
+    enum { N = sizeof times / sizeof *times };
+    char *dir = ds_tmpdir();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/t.db", dir);
+    ds_sql(path, "CREATE TABLE dashboard_cache (cache_key TEXT PRIMARY KEY, cache_value TEXT NOT NULL,"
+                 " created_at TEXT NOT NULL, expires_at TEXT NOT NULL)");
+    ds_plan p;
+    ds_plan_init(&p);
+    p.items = calloc(N, sizeof *p.items);
+    p.n = p.cap = N;
+    for (int i = 0; i < N; i++) {
+        char sql[256];
+        p.items[i].key = ds_asprintf("k%02d", i);
+        snprintf(sql, sizeof sql, "INSERT INTO dashboard_cache VALUES ('k%02d', '1', '%s', '%s')", i, times[i], times[i]);
+        ds_sql(path, sql);
+    }
+    ds_diag d;
+    ds_diag_init(&d);
+    ds_db *db = NULL;
+    ck_assert_int_eq(ds_db_open(path, DS_DB_READONLY, &db, &d), 0);
+    ds_item_state st[N];
+    ck_assert_int_eq(ds_state_load(db, &p, st, &d), 0);
+    for (int i = 0; i < N; i++) {
+        int64_t want = 0;
+        if (ds_time_parse(times[i], &want)) want = 0;   /* unreadable: long ago */
+        ck_assert_msg(st[i].created_at == want, "%s: %lld != %lld", times[i], (long long)st[i].created_at,
+                      (long long)want);
+        ck_assert_int_eq(st[i].expires_at, want);
+        ds_item_state_clear(&st[i]);
+    }
+    ds_db_close(db);
+    ds_plan_free(&p);
+    ds_diag_free(&d);
+    ds_tmp_cleanup(dir);
+}
+END_TEST
+
 Suite *due_suite(void)
 {
     Suite *s = suite_create("due");
@@ -285,6 +333,7 @@ Suite *due_suite(void)
     tcase_add_test(tc, force_ignores_both_rules);
     tcase_add_test(tc, explanations);
     tcase_add_test(tc, state_load_reads_cache_and_state);
+    tcase_add_test(tc, state_load_times_match_ds_time_parse);
     suite_add_tcase(s, tc);
     return s;
 }

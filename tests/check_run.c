@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -84,6 +85,24 @@ static void teardown(void)
 static char *q(const char *sql)
 {
     return ds_sql_text(db, sql);
+}
+
+/* Like q, but NULL (no failure) while the table does not exist yet: for
+ * polling a database that a background process is still setting up. */
+static char *q_try(const char *sql)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    char *r = NULL;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout(h, 10000);
+        if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+            sqlite3_column_type(st, 0) != SQLITE_NULL)
+            r = strdup((const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(h);
+    return r;
 }
 
 static void assert_q(const char *sql, const char *want)
@@ -190,7 +209,8 @@ static int has(const cJSON *o, const char *key)
 
 /* Runs the binary in the background with stdout/stderr to files; as_nobody
  * drops root first (a read-only file is writable for root). */
-static pid_t spawn(const char *const *argv, const char *out, const char *err, int as_nobody)
+static pid_t spawn_limited(const char *const *argv, const char *out, const char *err, int as_nobody,
+                           long long fsize)
 {
     const char *bin = getenv("DS_BIN");
     ck_assert_ptr_nonnull(bin);
@@ -208,11 +228,23 @@ static pid_t spawn(const char *const *argv, const char *out, const char *err, in
         if (fo < 0 || fe < 0 || fi < 0) _exit(126);
         dup2(fi, 0); dup2(fo, 1); dup2(fe, 2);
         if (as_nobody && geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(125);
+        if (fsize > 0) {
+            /* Files may not grow past fsize: writes fail with EFBIG, as on a
+             * full disk (SIGXFSZ ignored, so the write returns an error). */
+            struct rlimit rl = {(rlim_t)fsize, (rlim_t)fsize};
+            signal(SIGXFSZ, SIG_IGN);
+            if (setrlimit(RLIMIT_FSIZE, &rl) != 0) _exit(124);
+        }
         execv(bin, (char *const *)av);
         _exit(127);
     }
     free(av);
     return pid;
+}
+
+static pid_t spawn(const char *const *argv, const char *out, const char *err, int as_nobody)
+{
+    return spawn_limited(argv, out, err, as_nobody, 0);
 }
 
 static int wait_exit(pid_t pid)
@@ -680,6 +712,44 @@ START_TEST(read_only_database)
 }
 END_TEST
 
+/* A database that cannot grow (a full disk) stops the run with 5; what was
+ * written before stays. */
+START_TEST(full_disk_stops_the_run)
+{
+    char *y = ds_asprintf("%s"
+        "  - key: zz_big\n"
+        "    shape: scalar\n"
+        "    query: SELECT CASE WHEN :now > '2026-02-12 10:30:00' THEN printf('%%.300000c', 'x') ELSE 'small' END\n",
+        main_yaml);
+    free(ds_write(dir, "specs/main.yaml", y));
+    free(y);
+    ds_proc p;
+    RUN(&p, T0, "--specs", specs, "--quiet");
+    ck_assert_int_eq(p.status, 0);
+    ds_proc_free(&p);
+    struct stat sb;
+    ck_assert_int_eq(stat(db, &sb), 0);
+    char *out = path_in("f.out"), *err = path_in("f.err");
+    pid_t pid = spawn_limited((const char *const[]){"run", "--db", db, "--now", "2026-02-12 11:00:00", "--force",
+                                                    "--jobs", "1", NULL}, out, err, 0, (long long)sb.st_size);
+    int rc = wait_exit(pid);
+    char *e = ds_slurp(err);
+    ck_assert_msg(rc == 5, "exit %d: %s", rc, e);
+    ck_assert_msg(strstr(e, "cannot write database") != NULL, "%s", e);
+    free(e);
+    char *o = ds_slurp(out);
+    ck_assert_str_eq(o, "");        /* no summary for a run that could not finish */
+    free(o);
+    /* items before zz_big (key order) were committed; zz_big kept its value */
+    assert_q("SELECT created_at FROM dashboard_cache WHERE cache_key = 'total'", "2026-02-12 11:00:00");
+    assert_q("SELECT cache_value || '|' || created_at FROM dashboard_cache WHERE cache_key = 'zz_big'",
+             "\"small\"|2026-02-12 10:00:00");
+    assert_q("PRAGMA integrity_check", "ok");
+    free(out);
+    free(err);
+}
+END_TEST
+
 START_TEST(locked_by_another_writer)
 {
     ds_proc p;
@@ -761,7 +831,7 @@ START_TEST(watch_cycles_and_picks_up_plan)
     int64_t runs = 0;
     for (int i = 0; i < 400 && runs < 3; i++) {
         msleep(25);
-        char *v = q("SELECT count(*) FROM dashspec_runs");
+        char *v = q_try("SELECT count(*) FROM dashspec_runs");
         runs = v ? strtoll(v, NULL, 10) : 0;
         free(v);
     }
@@ -792,7 +862,7 @@ START_TEST(watch_cycles_and_picks_up_plan)
     char *late = NULL;
     for (int i = 0; i < 400 && !late; i++) {
         msleep(25);
-        late = q("SELECT cache_value FROM dashboard_cache WHERE cache_key = 'late'");
+        late = q_try("SELECT cache_value FROM dashboard_cache WHERE cache_key = 'late'");
     }
     ck_assert_msg(late && strcmp(late, "42") == 0, "late = %s", late ? late : "(null)");
     free(late);
@@ -832,29 +902,80 @@ START_TEST(sigterm_stops_a_plain_run)
         "    ttl: 1h\n"
         "    shape: scalar\n"
         "    timeout: 10m\n"
-        "    query: WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT max(n) FROM c\n"));
+        "    query: WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT max(n) FROM c\n"
+        "  - key: slow2\n"
+        "    ttl: 1h\n"
+        "    shape: scalar\n"
+        "    timeout: 10m\n"
+        "    query: WITH RECURSIVE c(n) AS (SELECT 2 UNION ALL SELECT n + 1 FROM c) SELECT max(n) FROM c\n"));
     char *out = path_in("s.out"), *err = path_in("s.err");
-    pid_t pid = spawn((const char *const[]){"run", "--db", db, "--specs", specs, "--now", T0, NULL}, out, err, 0);
+    /* two jobs: both queries are in flight on worker threads */
+    pid_t pid = spawn((const char *const[]){"run", "--db", db, "--specs", specs, "--now", T0, "--jobs", "2", NULL},
+                      out, err, 0);
     /* wait until it is running the query: it holds the lock and stored the plan */
     for (int i = 0; i < 400; i++) {
         msleep(25);
-        char *n = run_lock_held(db) ? q("SELECT count(*) FROM sqlite_schema WHERE name = 'dashspec_plan'") : NULL;
-        int ok = n && strcmp(n, "1") == 0;
+        char *n = run_lock_held(db) ? q_try("SELECT count(*) FROM dashspec_plan") : NULL;
+        int ok = n && strcmp(n, "2") == 0;
         free(n);
         if (ok) break;
     }
     msleep(300);
     kill(pid, SIGTERM);
     ck_assert_int_eq(wait_exit(pid), 128 + SIGTERM);
-    assert_q("SELECT count(*) FROM dashspec_state WHERE cache_key = 'slow'", "0");
+    assert_q("SELECT count(*) FROM dashspec_state", "0");
     assert_q("SELECT count(*) FROM dashboard_cache", "0");
-    assert_q("SELECT status || '|' || items_run || '|' || skipped FROM dashspec_runs", "ok|0|1");
+    assert_q("SELECT status || '|' || items_run || '|' || skipped FROM dashspec_runs", "ok|0|2");
     char *o = ds_slurp(out);
     cJSON *s = summary(o);
     cJSON_Delete(s);
     free(o);
     free(out);
     free(err);
+}
+END_TEST
+
+/* With --jobs 2, finished values commit while a long query still runs, in
+ * both journal modes (in rollback-journal mode SQLite cannot commit beside a
+ * running read: the long query is interrupted and run again alone). */
+START_TEST(values_commit_while_a_long_query_runs)
+{
+    free(ds_write(dir, "specs/main.yaml",
+        "version: 1\n"
+        "defaults:\n"
+        "  ttl: 1h\n"
+        "metrics:\n"
+        "  - key: a_fast\n"
+        "    shape: scalar\n"
+        "    query: SELECT count(*) FROM sites\n"
+        "  - key: b_slow\n"
+        "    shape: scalar\n"
+        "    query: WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 12000000) SELECT max(n) FROM c\n"
+        "  - key: c_fast\n"
+        "    shape: scalar\n"
+        "    query: SELECT count(*) + 1 FROM sites\n"));
+    for (int wal = 0; wal <= 1; wal++) {
+        if (wal) ds_sql(db, "DELETE FROM dashboard_cache; DELETE FROM dashspec_state; PRAGMA journal_mode = WAL;");
+        char *out = path_in("c.out"), *err = path_in("c.err");
+        pid_t pid = spawn((const char *const[]){"run", "--db", db, "--specs", specs, "--now", T0, "--jobs", "2",
+                                                "--force", NULL}, out, err, 0);
+        int seen = 0, status = -1;
+        for (int i = 0; i < 2000 && !seen; i++) {
+            char *v = q_try("SELECT group_concat(cache_key) FROM (SELECT cache_key FROM dashboard_cache ORDER BY 1)");
+            if (v && strcmp(v, "a_fast,c_fast") == 0) seen = 1;
+            free(v);
+            int st;
+            if (!seen && waitpid(pid, &st, WNOHANG) == pid) { status = WIFEXITED(st) ? WEXITSTATUS(st) : -1; break; }
+            msleep(10);
+        }
+        ck_assert_msg(seen, "wal=%d: the fast values were not committed before the long query ended", wal);
+        if (status < 0) status = wait_exit(pid);
+        ck_assert_int_eq(status, 0);
+        assert_q("SELECT cache_value FROM dashboard_cache WHERE cache_key = 'b_slow'", "12000000");
+        assert_q("SELECT sum(failures) FROM dashspec_state", "0");
+        free(out);
+        free(err);
+    }
 }
 END_TEST
 
@@ -1030,10 +1151,12 @@ Suite *run_suite(void)
     tcase_add_test(tc, empty_plan);
     tcase_add_test(tc, missing_database);
     tcase_add_test(tc, read_only_database);
+    tcase_add_test(tc, full_disk_stops_the_run);
     tcase_add_test(tc, locked_by_another_writer);
     tcase_add_test(tc, second_run_exits_4);
     tcase_add_test(tc, watch_cycles_and_picks_up_plan);
     tcase_add_test(tc, sigterm_stops_a_plain_run);
+    tcase_add_test(tc, values_commit_while_a_long_query_runs);
     tcase_add_test(tc, jobs_give_the_same_cache);
     tcase_add_test(tc, kill_9_at_random_moments);
     suite_add_tcase(s, tc);

@@ -779,6 +779,21 @@ START_TEST(bytes_and_encodings)
     got = load(&p, "version: 1\n\"a\\tb\\u0007\": 1\n");
     ck_assert_str_eq(got, "t.yaml:2:1: error: unknown field 'a\\tb\\x07'\n");
     free(got);
+    /* long names are cut after 60 characters, never inside one */
+    ds_buf in, want;
+    ds_buf_init(&in);
+    ds_buf_init(&want);
+    ds_buf_adds(&in, "version: 1\n");
+    ds_buf_adds(&want, "t.yaml:2:1: error: unknown field '");
+    for (int i = 0; i < 70; i++) ds_buf_adds(&in, "\xc3\xa9");
+    for (int i = 0; i < 60; i++) ds_buf_adds(&want, "\xc3\xa9");
+    ds_buf_adds(&in, ": 1\n");
+    ds_buf_adds(&want, "...'\n");
+    got = load(&p, in.p);
+    ck_assert_str_eq(got, want.p);
+    free(got);
+    ds_buf_free(&in);
+    ds_buf_free(&want);
     ds_plan_free(&p);
 }
 END_TEST
@@ -1278,6 +1293,69 @@ START_TEST(valid_fixtures_fields)
     ck_assert_str_eq(c->fill, "null");
     ds_plan_free(&p);
     free(root);
+
+    /* defaults: what reaches which item */
+    root = ds_src("tests/fixtures/valid/defaults/specs");
+    got = load_dir_text(root, &p, &rc, NULL);
+    ck_assert_str_eq(got, "");
+    free(got);
+    free(root);
+    ck_assert_uint_eq(p.n, 3);
+    it = find(&p, "uses_all_defaults");
+    ck_assert_int_eq(it->shape, DS_SHAPE_ROWS);
+    ck_assert_int_eq(it->ttl, 2700);
+    ck_assert_int_eq(it->refresh, 1800);
+    ck_assert_int_eq(it->timeout, 5);
+    ck_assert_int_eq(it->max_rows, 50);
+    ck_assert_int_eq(it->max_bytes, 65536);
+    ck_assert_str_eq(it->description, "from defaults");
+    ck_assert_str_eq(it->group, "ops");
+    ck_assert_uint_eq(it->ntags, 1);
+    ck_assert_str_eq(it->tags[0], "shared");
+    ck_assert_ptr_null(it->x);
+    ck_assert_ptr_null(it->fill);
+    it = find(&p, "overrides_some");
+    ck_assert_int_eq(it->ttl, 1);
+    ck_assert_int_eq(it->refresh, 0);
+    ck_assert_uint_eq(it->ntags, 0);             /* tags: [] clears the default */
+    ck_assert_str_eq(it->group, "other");
+    it = find(&p, "series_from_defaults");
+    ck_assert_int_eq(it->kind, DS_KIND_CHART);
+    ck_assert_str_eq(it->x, "day");
+    ck_assert_uint_eq(it->ny, 1);
+    ck_assert_str_eq(it->y[0], "n");
+    ck_assert_str_eq(it->fill, "0");
+    ds_plan_free(&p);
+
+    /* YAML styles: BOM + CR LF, flow, folded, plain multi-line, unicode;
+     * hidden files and folders are skipped (they are broken on purpose) */
+    root = ds_src("tests/fixtures/valid/yaml-styles/specs");
+    got = load_dir_text(root, &p, &rc, NULL);
+    ck_assert_str_eq(got, "");
+    free(got);
+    free(root);
+    ck_assert_uint_eq(p.n, 6);
+    it = find(&p, "crlf_count");
+    ck_assert_str_eq(it->query, "SELECT COUNT(*)\nFROM messages\n");
+    ck_assert_uint_eq(it->nqlines, 2);
+    ck_assert_int_eq(it->line, 5);
+    ck_assert_int_eq(find(&p, "flow_one")->refresh, 60);
+    ck_assert_int_eq(find(&p, "flow_two")->ttl, 5400);
+    ck_assert_int_eq(find(&p, "flow_two")->shape, DS_SHAPE_ROWS);
+    it = find(&p, "folded_query");
+    ck_assert_str_eq(it->query, "SELECT stage, SUM(tokens) FROM llm_usage GROUP BY stage ORDER BY stage");
+    ck_assert_uint_eq(it->nqlines, 0);
+    ck_assert_int_eq(it->timeout, 60);
+    ck_assert_str_eq(find(&p, "plain_multiline")->query, "SELECT MAX(created_at) FROM sites");
+    it = find(&p, "unicode_text");
+    ck_assert_str_eq(it->description, "Größe — 統計 ✓");
+    ck_assert_uint_eq(it->nparams, 4);
+    ck_assert_str_eq(it->params[0].s, "éé");
+    ck_assert_int_eq(it->params[1].i, -1);
+    ck_assert_double_eq(it->params[2].r, 1e-3);
+    ck_assert_int_eq(it->params[3].type, DS_PARAM_BOOL);
+    ck_assert_int_eq(it->params[3].i, 0);
+    ds_plan_free(&p);
 }
 END_TEST
 
