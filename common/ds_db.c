@@ -29,6 +29,9 @@ static void harden(sqlite3 *h, int mode)
     sqlite3_db_config(h, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, (int *)0);
     if (mode == DS_DB_READWRITE)
         sqlite3_db_config(h, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, (int *)0);
+    /* Off whatever the build's default: an application table referencing
+     * dashboard_cache ON DELETE CASCADE would make `clear` write it. */
+    sqlite3_db_config(h, SQLITE_DBCONFIG_ENABLE_FKEY, 0, (int *)0);
     sqlite3_limit(h, SQLITE_LIMIT_ATTACHED, 0);
     sqlite3_busy_timeout(h, 5000);
 }

@@ -55,9 +55,6 @@ static int writer_auth(void *ctx, int code, const char *a, const char *b, const 
     case SQLITE_INSERT:
     case SQLITE_UPDATE:
     case SQLITE_DELETE:
-        /* Connecting an eponymous virtual table (json_each) reports an update
-         * of sqlite_master without writing anything. */
-        if (code == SQLITE_UPDATE && a && strcmp(a, "sqlite_master") == 0) return SQLITE_OK;
         return is_ours(a) && dbname && strcmp(dbname, "main") == 0 ? SQLITE_OK : SQLITE_DENY;
     case SQLITE_PRAGMA:
         if (!a) return SQLITE_DENY;
@@ -76,7 +73,9 @@ static int writer_auth(void *ctx, int code, const char *a, const char *b, const 
 
 /* ---------------------------------------------------------------- helpers */
 
-/* Sorts a failed write by its primary result code (see ds_cache.h). */
+/* Sorts a failed write by its primary result code (see ds_cache.h). Out of
+ * memory is one item's failure: the heap is capped for the whole process,
+ * and a query running beside the writer may hold most of it for a moment. */
 static int classify(int rc)
 {
     switch (rc & 0xff) {
@@ -89,7 +88,6 @@ static int classify(int rc)
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
     case SQLITE_CANTOPEN:
-    case SQLITE_NOMEM:
     case SQLITE_PERM:
     case SQLITE_PROTOCOL:
         return DS_W_DB;
@@ -149,6 +147,8 @@ ds_writer *ds_writer_new(ds_db *db, ds_diag *d)
         w->wal = m && strcmp(m, "wal") == 0;
     }
     sqlite3_finalize(st);
+    /* The writer touches a few pages per value: a small cache will do. */
+    sqlite3_exec(w->h, "PRAGMA cache_size = -512", NULL, NULL, NULL);
     sqlite3_set_authorizer(w->h, writer_auth, NULL);
 
     if (prep(w, "BEGIN IMMEDIATE", &w->begin, d) || prep(w, "COMMIT", &w->commit, d) ||

@@ -12,6 +12,7 @@
  * whatever happens, so no read lock outlives an item.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,17 +39,41 @@ struct ds_exec {
     const volatile sig_atomic_t *cancel_sig;    /* set by a signal handler of this thread */
     const atomic_int *cancel_flag;              /* set by another thread */
     int cancelled;
+    int64_t lenlim;                     /* SQLITE_LIMIT_LENGTH of the running query */
     ds_cell *cells;                     /* one row's values */
     const char **cols;                  /* its column names */
     int cap;
 };
 
-/* Keeps the whole process's SQLite heap bounded even if limits are evaded:
- * allocations past it fail with "out of memory" instead of swapping. */
-#define DS_HEAP_LIMIT ((sqlite3_int64)1 << 30)
+/* Keeps the whole process's SQLite heap bounded when the length limit is
+ * evaded (many large columns in one row, json_group_array over millions of
+ * rows): allocations past it fail with "out of memory" instead of growing
+ * the process by gigabytes. The cap is a base (the writer, schemas,
+ * statements), a share per open executor (its page caches), and room for two
+ * values at the largest length limit in use. See docs/security.md. */
+#define DS_HEAP_BASE ((sqlite3_int64)64 << 20)
+#define DS_HEAP_PER_CONN ((sqlite3_int64)8 << 20)
 /* The smallest per-value length limit (strings and blobs inside a query may
  * be larger than the value they end up in). */
 #define DS_MIN_LENGTH_LIMIT (16 * 1024 * 1024)
+
+static pthread_mutex_t heap_mu = PTHREAD_MUTEX_INITIALIZER;
+static sqlite3_int64 heap_conns, heap_len, heap_set;
+
+/* Adjusts the process's SQLite heap cap by dconn executors and a length
+ * limit now in use. A cap someone else set (an embedding program) is kept. */
+static sqlite3_int64 heap_update(int dconn, int64_t len)
+{
+    pthread_mutex_lock(&heap_mu);
+    heap_conns += dconn;
+    if (len > heap_len) heap_len = len;
+    sqlite3_int64 want = DS_HEAP_BASE + heap_conns * DS_HEAP_PER_CONN + 2 * heap_len;
+    sqlite3_int64 cur = sqlite3_hard_heap_limit64(-1);
+    if ((cur == 0 || cur == heap_set) && cur != want) heap_set = sqlite3_hard_heap_limit64(want) >= 0 ? want : heap_set;
+    sqlite3_int64 r = sqlite3_hard_heap_limit64(-1);
+    pthread_mutex_unlock(&heap_mu);
+    return r;
+}
 
 static int64_t mono_ns(void)
 {
@@ -82,9 +107,14 @@ ds_exec *ds_exec_new(const char *db_path, ds_diag *d)
     }
     x->db = db;
     x->h = ds_db_handle(db);
+    /* 1 MiB of page cache instead of SQLite's 2 MiB (it also sizes the
+     * sorter's memory before it spills): queries read each page about once
+     * and the OS caches the file, so this costs ~1% of CPU and keeps a run's
+     * peak memory near its values' size rather than SQLite's caches. */
+    sqlite3_exec(x->h, "PRAGMA cache_size = -1024", NULL, NULL, NULL);
     sqlite3_set_authorizer(x->h, ds_sql_authorizer, &x->auth);
     sqlite3_progress_handler(x->h, 1000, progress, x);
-    if (sqlite3_hard_heap_limit64(-1) == 0) sqlite3_hard_heap_limit64(DS_HEAP_LIMIT);
+    heap_update(1, DS_MIN_LENGTH_LIMIT);
     return x;
 }
 
@@ -101,6 +131,7 @@ void ds_exec_free(ds_exec *x)
     free(x->cols);
     ds_db_close(x->db);
     free(x);
+    heap_update(-1, 0);
 }
 
 void ds_exec_busy_timeout(ds_exec *x, int64_t ms)
@@ -188,6 +219,8 @@ static sqlite3_stmt *statement(ds_exec *x, const ds_item *it, char **err)
         *err = ds_strdup("the query is empty");
     } else if (!only_blank(x->h, tail)) {
         *err = ds_strdup("the query must be exactly one statement");
+    } else if (sqlite3_stmt_isexplain(st)) {
+        *err = ds_strdup("EXPLAIN is not allowed: a query is one SELECT, WITH ... SELECT or VALUES statement");
     } else if (!sqlite3_stmt_readonly(st)) {
         *err = ds_strdup("the query is not read-only");
     } else if (sqlite3_column_count(st) == 0) {
@@ -257,6 +290,13 @@ static char *step_error(ds_exec *x, const ds_item *it, int rc)
             return ds_asprintf("query timed out after %s", ds_duration_format(it->timeout, b, sizeof b));
         if (x->cancelled) return ds_strdup("interrupted");
     }
+    /* Say which limit a memory bomb ran into, and why it is there. */
+    if ((rc & 0xff) == SQLITE_TOOBIG)
+        return ds_asprintf("string or blob too big: a value inside the query exceeded %lld bytes "
+                           "(the limit is 4 x max_bytes, at least 16 MiB)", (long long)x->lenlim);
+    if ((rc & 0xff) == SQLITE_NOMEM)
+        return ds_asprintf("out of memory: the query needed more than the %lld MiB dashspec lets "
+                           "SQLite use (it grows with max_bytes)", (long long)(heap_update(0, 0) >> 20));
     return ds_strdup(sqlite3_errmsg(x->h));
 }
 
@@ -285,6 +325,8 @@ int ds_exec_item(ds_exec *x, const ds_item *it, int64_t now, ds_result *out, cha
     int64_t lim = it->max_bytes > 0 && it->max_bytes <= INT_MAX / 4 ? 4 * it->max_bytes : INT_MAX;
     if (lim < DS_MIN_LENGTH_LIMIT) lim = DS_MIN_LENGTH_LIMIT;
     sqlite3_limit(x->h, SQLITE_LIMIT_LENGTH, (int)lim);
+    x->lenlim = lim;
+    heap_update(0, lim);
 
     int ncols = sqlite3_column_count(st);
     if (ensure_cells(x, ncols)) { e = ds_strdup("out of memory"); goto out; }

@@ -962,9 +962,13 @@ ds_status ds_run(const ds_run_opts *o, ds_diag *d)
     } else if (ds_plan_load(R.db, &R.plan, d)) {
         goto out;
     }
-    if (R.plan.n == 0 && R.ncf == 0)
-        ds_warning(d, NULL, 0, 0, NULL, "the plan in '%s' is empty: nothing to run (compile specs first: "
-                   "dashspec compile --db FILE --specs DIR, or pass --specs DIR)", o->db_path);
+    if (R.plan.n == 0 && R.ncf == 0) {
+        if (o->specs_dir)
+            ds_warning(d, NULL, 0, 0, NULL, "'%s' holds no items: nothing to run", o->specs_dir);
+        else
+            ds_warning(d, NULL, 0, 0, NULL, "the plan in '%s' is empty: nothing to run (compile specs first: "
+                       "dashspec compile --db FILE --specs DIR, or pass --specs DIR)", o->db_path);
+    }
     if (o->nonly || o->group) {
         for (size_t k = 0; k < o->nonly; k++) {
             int hit = 0;

@@ -246,8 +246,8 @@ START_TEST(memory_bombs_fail_fast)
     const char *bombs[] = {
         "SELECT hex(zeroblob(400000000))",
         "SELECT length(randomblob(1500000000))",
-        "SELECT length(group_concat(hex(randomblob(1000)))) FROM (WITH RECURSIVE c(n) AS"
-        " (SELECT 1 UNION ALL SELECT n + 1 FROM c LIMIT 100000) SELECT n FROM c)",
+        ("SELECT length(group_concat(hex(randomblob(1000)))) FROM (WITH RECURSIVE c(n) AS"
+         " (SELECT 1 UNION ALL SELECT n + 1 FROM c LIMIT 100000) SELECT n FROM c)"),
         "WITH RECURSIVE c(s) AS (SELECT 'xxxxxxxxxxxxxxxx' UNION ALL SELECT s || s FROM c) SELECT length(s) FROM c",
     };
     for (size_t i = 0; i < sizeof bombs / sizeof *bombs; i++) {

@@ -28,6 +28,9 @@
  *
  * The leak check records the caller of every allocation in a table in
  * mmap'd memory (never malloc, which would recurse) and removes it on free.
+ * Allocations are passed on to the next allocator in the search order: the
+ * C library's, or AddressSanitizer's in a sanitized build (so ASan and LSan
+ * still see every block), or valgrind's underneath the C library's.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -47,10 +50,6 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t n, size_t m);
-extern void *__libc_realloc(void *p, size_t n);
-extern void __libc_free(void *p);
 
 /* ---------------------------------------------------------------- configuration */
 
@@ -130,6 +129,43 @@ done:
 
 /* ---------------------------------------------------------------- allocator */
 
+static void *(*next_malloc)(size_t);
+static void *(*next_calloc)(size_t, size_t);
+static void *(*next_realloc)(void *, size_t);
+static void (*next_free)(void *);
+static int resolving;
+
+/* dlsym itself may allocate: those few blocks come from here, never freed. */
+static _Alignas(16) char boot[65536];
+static size_t boot_used;
+
+static void *boot_alloc(size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (n > sizeof boot - boot_used) return NULL;
+    void *p = boot + boot_used;
+    boot_used += n;
+    return p;
+}
+
+static int in_boot(const void *p)
+{
+    return (const char *)p >= boot && (const char *)p < boot + sizeof boot;
+}
+
+static int resolve_alloc(void)
+{
+    if (next_malloc) return 1;
+    if (resolving) return 0;
+    resolving = 1;
+    next_calloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "calloc");
+    next_realloc = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
+    next_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
+    next_malloc = (void *(*)(size_t))dlsym(RTLD_NEXT, "malloc");
+    resolving = 0;
+    return next_malloc != NULL;
+}
+
 static int fail_now(void)
 {
     if (!loaded || !fail_at) {
@@ -146,28 +182,40 @@ static int fail_now(void)
 
 void *malloc(size_t n)
 {
+    if (!resolve_alloc()) return boot_alloc(n);
     if (fail_now()) { errno = ENOMEM; return NULL; }
-    void *p = __libc_malloc(n);
+    void *p = next_malloc(n);
     if (tracking) table_add(p, n, __builtin_return_address(0));
     return p;
 }
 
 void *calloc(size_t n, size_t m)
 {
+    if (!resolve_alloc()) return m && n > SIZE_MAX / m ? NULL : boot_alloc(n * m);   /* zeroed: static */
     if (fail_now()) { errno = ENOMEM; return NULL; }
-    void *p = __libc_calloc(n, m);
+    void *p = next_calloc(n, m);
     if (tracking) table_add(p, n * m, __builtin_return_address(0));
     return p;
 }
 
 void *realloc(void *old, size_t n)
 {
+    if (!resolve_alloc() || in_boot(old)) {
+        /* a boot block grows into a real one; its old size is unknown, so
+         * copy what the boot area can hold past it */
+        void *p = resolve_alloc() ? next_malloc(n) : boot_alloc(n);
+        if (p && old) {
+            size_t room = (size_t)(boot + sizeof boot - (char *)old);
+            memcpy(p, old, n < room ? n : room);
+        }
+        return p;
+    }
     if (old && n == 0) {            /* glibc: frees, returns NULL */
         if (tracking) table_del(old);
-        return __libc_realloc(old, 0);
+        return next_realloc(old, 0);
     }
     if (fail_now()) { errno = ENOMEM; return NULL; }
-    void *p = __libc_realloc(old, n);
+    void *p = next_realloc(old, n);
     if (tracking && p) {
         if (old) table_del(old);
         table_add(p, n, __builtin_return_address(0));
@@ -177,9 +225,10 @@ void *realloc(void *old, size_t n)
 
 void free(void *p)
 {
-    if (!p) return;
+    if (!p || in_boot(p)) return;
+    if (!resolve_alloc()) return;
     if (tracking) table_del(p);
-    __libc_free(p);
+    next_free(p);
 }
 
 /* ---------------------------------------------------------------- file I/O */
