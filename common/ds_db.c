@@ -36,6 +36,21 @@ static void harden(sqlite3 *h, int mode)
     sqlite3_busy_timeout(h, 5000);
 }
 
+/* Rolls back a hot journal left by a killed writer: opening read-write and
+ * reading once is all SQLite needs. Never creates the file. 0 ok, -1 not possible
+ * (read-only file or directory, still locked by a live writer, ...). */
+static int recover_hot_journal(const char *path)
+{
+    sqlite3 *h = NULL;
+    int rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(h, 5000);
+        rc = sqlite3_exec(h, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+    }
+    sqlite3_close(h);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
 int ds_db_open(const char *path, int mode, ds_db **out, ds_diag *d)
 {
     *out = NULL;
@@ -66,6 +81,12 @@ int ds_db_open(const char *path, int mode, ds_db **out, ds_diag *d)
     harden(h, mode);
     /* Probe: a file that is not a database only fails at its first read. */
     rc = sqlite3_exec(h, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+    if (rc == SQLITE_READONLY_ROLLBACK && mode == DS_DB_READONLY && recover_hot_journal(path) == 0) {
+        /* A writer killed mid-transaction left a hot journal, which a
+         * read-only connection cannot roll back; one read-write open does
+         * (as any sqlite3 reader would) and the read-only probe then works. */
+        rc = sqlite3_exec(h, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+    }
     if (rc != SQLITE_OK) {
         ds_fail(d, DS_DBERROR, "cannot open database '%s': %s", name, sqlite3_errmsg(h));
         sqlite3_close(h);
