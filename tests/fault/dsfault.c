@@ -8,6 +8,9 @@
  * the ones the environment asks for. Everything is off unless a variable is
  * set, so a preloaded but idle shim changes nothing.
  *
+ *   DSF_ONLY=NAME          act only in a program of that name (argv[0]'s base
+ *                          name): not in a wrapper that starts it (valgrind's
+ *                          is a shell script)
  *   DSF_MALLOC_FAIL=N      the Nth allocation (1-based, counted from when the
  *                          shim was loaded) returns NULL with ENOMEM
  *   DSF_MALLOC_STICKY=1    ... and every allocation after it too
@@ -345,6 +348,8 @@ static long env_long(const char *name, long dflt)
 
 __attribute__((constructor)) static void dsf_init(void)
 {
+    const char *only = getenv("DSF_ONLY");
+    if (only && *only && strcmp(only, program_invocation_short_name) != 0) return;
     real_pwrite64 = (ssize_t (*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite64");
     real_write = (ssize_t (*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
     real_pread64 = (ssize_t (*)(int, void *, size_t, off_t))dlsym(RTLD_NEXT, "pread64");
