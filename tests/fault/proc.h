@@ -61,18 +61,15 @@ typedef struct xopts {
     int nobody;             /* drop root first: a read-only file is writable for root */
 } xopts;
 
-/* Starts DS_BIN argv in the background: env entries ("NAME=VALUE", may be
- * NULL) are added, stdout/stderr go to the files out/err (may be NULL:
- * /dev/null); o may be NULL. */
-static __attribute__((unused)) pid_t xspawn(const char *const *argv, const char *const *env, const char *out,
-                                            const char *err, const xopts *o)
+/* In a child: becomes DS_BIN argv (under valgrind when DS_VALGRIND=1) with
+ * env entries ("NAME=VALUE", may be NULL) added and stdout/stderr to the
+ * files out/err (NULL: /dev/null); o may be NULL. Never returns. */
+static __attribute__((unused)) void xexec(const char *const *argv, const char *const *env, const char *out,
+                                          const char *err, const xopts *o)
 {
     const char *bin = getenv("DS_BIN");
-    ck_assert_msg(bin != NULL, "DS_BIN is not set (run the tests through make)");
-    size_t n = 0;
-    while (argv[n]) n++;
-    const char **av = calloc(n + 12, sizeof *av);
-    ck_assert_ptr_nonnull(av);
+    if (!bin) _exit(126);
+    const char *av[64];
     size_t k = 0;
     if (under_valgrind()) {
         av[k++] = "valgrind";
@@ -83,32 +80,37 @@ static __attribute__((unused)) pid_t xspawn(const char *const *argv, const char 
         av[k++] = "--soname-synonyms=somalloc=nouserintercepts";
     }
     av[k++] = bin;
-    for (size_t i = 0; i < n; i++) av[k++] = argv[i];
+    for (size_t i = 0; argv[i] && k < 63; i++) av[k++] = argv[i];
     av[k] = NULL;
+    int fo = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int fe = open(err ? err : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int fi = open("/dev/null", O_RDONLY);
+    if (fo < 0 || fe < 0 || fi < 0) _exit(126);
+    dup2(fi, 0); dup2(fo, 1); dup2(fe, 2);
+    /* A process group of its own: a kill test signals only the run. */
+    setpgid(0, 0);
+    for (const char *const *e = env; e && *e; e++) putenv((char *)*e);
+    /* A preloaded shim comes before ASan's runtime in the library list;
+     * ASan would refuse to start without this. */
+    setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=1", 0);
+    if (o && o->nobody && geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(125);
+    if (o && o->fsize > 0) {
+        struct rlimit rl = {(rlim_t)o->fsize, (rlim_t)o->fsize};
+        signal(SIGXFSZ, SIG_IGN);
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0) _exit(124);
+    }
+    execvp(av[0], (char *const *)av);
+    _exit(127);
+}
+
+/* Starts DS_BIN argv in the background (see xexec). */
+static __attribute__((unused)) pid_t xspawn(const char *const *argv, const char *const *env, const char *out,
+                                            const char *err, const xopts *o)
+{
+    ck_assert_msg(getenv("DS_BIN") != NULL, "DS_BIN is not set (run the tests through make)");
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int fo = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int fe = open(err ? err : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int fi = open("/dev/null", O_RDONLY);
-        if (fo < 0 || fe < 0 || fi < 0) _exit(126);
-        dup2(fi, 0); dup2(fo, 1); dup2(fe, 2);
-        /* A process group of its own: a kill test signals only the run. */
-        setpgid(0, 0);
-        for (const char *const *e = env; e && *e; e++) putenv((char *)*e);
-        /* ASan insists on being first in the library list; the shim is
-         * preloaded only into builds without it, but say so anyway. */
-        setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=1", 0);
-        if (o && o->nobody && geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(125);
-        if (o && o->fsize > 0) {
-            struct rlimit rl = {(rlim_t)o->fsize, (rlim_t)o->fsize};
-            signal(SIGXFSZ, SIG_IGN);
-            if (setrlimit(RLIMIT_FSIZE, &rl) != 0) _exit(124);
-        }
-        execvp(av[0], (char *const *)av);
-        _exit(127);
-    }
-    free(av);
+    if (pid == 0) xexec(argv, env, out, err, o);
     return pid;
 }
 
