@@ -6,10 +6,11 @@
  *
  * prints one line on stdout:
  *
- *   wall_ns=N maxrss_kib=N hwm_kib=N status=N
+ *   wall_ns=N cpu_us=N maxrss_kib=N hwm_kib=N status=N
  *
  * wall_ns is fork to reap (clock_gettime MONOTONIC, no interpreter in the
- * way). maxrss_kib is wait4's ru_maxrss, which on Linux also counts the
+ * way); cpu_us the command's user + system CPU time (all its threads: wall
+ * minus this is waiting, for fsync or for a core). maxrss_kib is wait4's ru_maxrss, which on Linux also counts the
  * forked child's memory before exec (the kernel carries the old mm's high
  * water mark into the new image): from this tiny helper that is a few hundred
  * KiB, from Python's subprocess ~10 MiB, which is why bench.py no longer
@@ -103,6 +104,7 @@ int main(int argc, char **argv)
     }
     long long t1 = mono_ns();
     int status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    printf("wall_ns=%lld maxrss_kib=%ld hwm_kib=%ld status=%d\n", t1 - t0, ru.ru_maxrss, hwm, status);
+    long long cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+    printf("wall_ns=%lld cpu_us=%lld maxrss_kib=%ld hwm_kib=%ld status=%d\n", t1 - t0, cpu, ru.ru_maxrss, hwm, status);
     return 0;
 }

@@ -71,6 +71,9 @@ const char *ds_db_path(const ds_db *db);
 struct sqlite3 *ds_db_handle(ds_db *db);
 /* Sets how long a locked database is waited on, in milliseconds. */
 void ds_db_busy_timeout(ds_db *db, int64_t ms);
+/* The wait for connections opened from now on, ds_db_open's own first read
+ * included (run sets it to --busy-timeout before it opens). Default 5000. */
+void ds_db_default_busy_timeout(int64_t ms);
 
 /* Embedded copies of migrations/NNN-name.sql, in name order, ended by {0,0}. */
 typedef struct ds_migration { const char *name; const char *sql; } ds_migration;

@@ -20,6 +20,13 @@ struct ds_db {
     int mode;
 };
 
+static int64_t default_busy_ms = 5000;
+
+void ds_db_default_busy_timeout(int64_t ms)
+{
+    default_busy_ms = ms < 0 ? 0 : ms;
+}
+
 /* Defences applied to every connection: see docs/security.md. */
 static void harden(sqlite3 *h, int mode)
 {
@@ -33,7 +40,7 @@ static void harden(sqlite3 *h, int mode)
      * dashboard_cache ON DELETE CASCADE would make `clear` write it. */
     sqlite3_db_config(h, SQLITE_DBCONFIG_ENABLE_FKEY, 0, (int *)0);
     sqlite3_limit(h, SQLITE_LIMIT_ATTACHED, 0);
-    sqlite3_busy_timeout(h, 5000);
+    sqlite3_busy_timeout(h, default_busy_ms > INT32_MAX ? INT32_MAX : (int)default_busy_ms);
 }
 
 /* Rolls back a hot journal left by a killed writer: opening read-write and

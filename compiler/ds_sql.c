@@ -745,17 +745,18 @@ int ds_sql_validate(ds_db *db, ds_plan *p, ds_diag *d)
 /* ---------------------------------------------------------------- query-plan lint */
 
 /* Rows of a table: sqlite_stat1's estimate when ANALYZE was run, else count(*).
- * -1 when unknown. */
+ * -1 when unknown. Each stat1 row starts with the rows its index covers: a
+ * partial index covers fewer than the table, so the largest is taken. */
 static int64_t table_rows(sqlite3 *h, const char *table)
 {
     sqlite3_stmt *st = NULL;
     int64_t n = -1;
-    if (sqlite3_prepare_v2(h, "SELECT stat FROM sqlite_stat1 WHERE tbl = ?1 ORDER BY idx IS NOT NULL LIMIT 1",
-                           -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(h, "SELECT stat FROM sqlite_stat1 WHERE tbl = ?1", -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
             const char *stat = (const char *)sqlite3_column_text(st, 0);
-            if (stat) n = strtoll(stat, NULL, 10);
+            int64_t k = stat ? strtoll(stat, NULL, 10) : -1;
+            if (k > n) n = k;
         }
     }
     sqlite3_finalize(st);

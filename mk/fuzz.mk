@@ -25,7 +25,7 @@ FUZZ_TARGETS    ?= spec run
 FUZZ_FLAGS      := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
                    -fno-sanitize-recover=undefined -Iinclude -Icommon -Icompiler -Iruntime $(PKG_CFLAGS)
 FUZZ_DIRS       := build-fuzz/seeds tests/fuzz/regressions $(wildcard tests/fuzz/corpus)
-FUZZ_RUN_OPTS   := -timeout=20 -rss_limit_mb=2048 -max_len=65536
+FUZZ_RUN_OPTS   := -timeout=20 -rss_limit_mb=2048
 FUZZ_ENV        := ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(GEN_MIG) $(wildcard include/*.h common/*.h compiler/*.h runtime/*.h)
@@ -46,7 +46,7 @@ fuzz: deps-fuzz build-fuzz/seeds
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p build-fuzz/corpus-$$t; \
 	  echo "==> fuzz_$$t for $(FUZZ_SECONDS)s"; \
-	  $(FUZZ_ENV) build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) $(FUZZ_RUN_OPTS) \
+	  $(FUZZ_ENV) build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(FUZZ_RUN_OPTS) \
 	    -print_final_stats=1 -artifact_prefix=build-fuzz/artifacts/ \
 	    build-fuzz/corpus-$$t $(FUZZ_DIRS) > build-fuzz/fuzz_$$t.log 2>&1; st=$$?; \
 	  grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^==[0-9]+==|^SUMMARY|^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' \

@@ -30,6 +30,7 @@ struct ds_writer {
     sqlite3_stmt *state_ok, *state_fail;
     sqlite3_stmt *run_insert, *run_trim;
     sqlite3_stmt *data_version, *plan_rows; /* prepared on first use */
+    int batch;                              /* in ds_cache_batch_begin's transaction */
 };
 
 /* ---------------------------------------------------------------- authorizer */
@@ -118,11 +119,14 @@ static int prep(ds_writer *w, const char *sql, sqlite3_stmt **st, ds_diag *d)
     return 0;
 }
 
-static void bind_time(sqlite3_stmt *st, int i, int64_t t)
+/* SQLITE_TRANSIENT copies the text, which can fail for want of memory and
+ * would leave NULL bound: callers turn a nonzero result into SQLITE_NOMEM
+ * rather than write a row with a missing time. */
+static int bind_time(sqlite3_stmt *st, int i, int64_t t)
 {
     char ts[20];
     ds_time_format(t, ts);
-    sqlite3_bind_text(st, i, ts, 19, SQLITE_TRANSIENT);
+    return sqlite3_bind_text(st, i, ts, 19, SQLITE_TRANSIENT);
 }
 
 static int64_t add_sat(int64_t a, int64_t b)
@@ -212,6 +216,9 @@ int ds_writer_wal(const ds_writer *w) { return w->wal; }
 static int finish(ds_writer *w, int rc, char *msg, char **err, ds_diag *d)
 {
     if (rc == SQLITE_OK) { free(msg); return DS_W_OK; }
+    /* In a batch the caller rolls everything back and writes the items one
+     * by one, and that reports the error. */
+    if (w->batch) { free(msg); return classify(rc); }
     if (!sqlite3_get_autocommit(w->h)) run_stmt(w->h, w->rollback, NULL);
     int k = classify(rc);
     const char *m = msg ? msg : sqlite3_errstr(rc);
@@ -226,8 +233,41 @@ static int finish(ds_writer *w, int rc, char *msg, char **err, ds_diag *d)
 
 static int begin(ds_writer *w, int64_t wait_ms, char **msg)
 {
+    if (w->batch) return SQLITE_OK;
     ds_db_busy_timeout(w->db, wait_ms < 0 ? 0 : wait_ms);
     return run_stmt(w->h, w->begin, msg);
+}
+
+static int commit(ds_writer *w, char **msg)
+{
+    return w->batch ? SQLITE_OK : run_stmt(w->h, w->commit, msg);
+}
+
+int ds_cache_batch_begin(ds_writer *w, int64_t wait_ms)
+{
+    if (w->batch) return DS_W_OK;
+    char *msg = NULL;
+    int rc = begin(w, wait_ms, &msg);
+    free(msg);
+    if (rc == SQLITE_OK) { w->batch = 1; return DS_W_OK; }
+    if (!sqlite3_get_autocommit(w->h)) run_stmt(w->h, w->rollback, NULL);
+    return classify(rc);
+}
+
+int ds_cache_batch_commit(ds_writer *w)
+{
+    if (!w->batch) return DS_W_OK;
+    w->batch = 0;
+    int rc = run_stmt(w->h, w->commit, NULL);
+    if (rc == SQLITE_OK) return DS_W_OK;
+    if (!sqlite3_get_autocommit(w->h)) run_stmt(w->h, w->rollback, NULL);
+    return classify(rc);
+}
+
+void ds_cache_batch_abort(ds_writer *w)
+{
+    w->batch = 0;
+    if (!sqlite3_get_autocommit(w->h)) run_stmt(w->h, w->rollback, NULL);
 }
 
 int ds_cache_put(ds_writer *w, const ds_item *it, const ds_result *r, int64_t now,
@@ -239,30 +279,28 @@ int ds_cache_put(ds_writer *w, const ds_item *it, const ds_result *r, int64_t no
         sqlite3_stmt *c = w->cache_upsert ? w->cache_upsert : w->cache_update;
         sqlite3_bind_text(c, 1, it->key, -1, SQLITE_STATIC);
         sqlite3_bind_text(c, 2, r->json, (int)r->len, SQLITE_STATIC);
-        bind_time(c, 3, now);
-        bind_time(c, 4, add_sat(now, it->ttl));
-        rc = run_stmt(w->h, c, &msg);
+        int b = bind_time(c, 3, now) | bind_time(c, 4, add_sat(now, it->ttl));
+        rc = b ? SQLITE_NOMEM : run_stmt(w->h, c, &msg);
         if (rc == SQLITE_OK && !w->cache_upsert && sqlite3_changes(w->h) == 0) {
             c = w->cache_insert;
             sqlite3_bind_text(c, 1, it->key, -1, SQLITE_STATIC);
             sqlite3_bind_text(c, 2, r->json, (int)r->len, SQLITE_STATIC);
-            bind_time(c, 3, now);
-            bind_time(c, 4, add_sat(now, it->ttl));
-            rc = run_stmt(w->h, c, &msg);
+            b = bind_time(c, 3, now) | bind_time(c, 4, add_sat(now, it->ttl));
+            rc = b ? SQLITE_NOMEM : run_stmt(w->h, c, &msg);
         }
     }
     if (rc == SQLITE_OK) {
         sqlite3_stmt *s = w->state_ok;
         sqlite3_bind_text(s, 1, it->key, -1, SQLITE_STATIC);
-        bind_time(s, 2, now);
+        int b = bind_time(s, 2, now);
         sqlite3_bind_int64(s, 3, r->duration_ms);
         sqlite3_bind_int64(s, 4, r->entries);
-        bind_time(s, 5, add_sat(now, it->refresh));
+        b |= bind_time(s, 5, add_sat(now, it->refresh));
         sqlite3_bind_text(s, 6, it->hash, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 7, (sqlite3_int64)r->len);
-        rc = run_stmt(w->h, s, &msg);
+        rc = b ? SQLITE_NOMEM : run_stmt(w->h, s, &msg);
     }
-    if (rc == SQLITE_OK) rc = run_stmt(w->h, w->commit, &msg);
+    if (rc == SQLITE_OK) rc = commit(w, &msg);
     return finish(w, rc, msg, err, d);
 }
 
@@ -285,15 +323,15 @@ int ds_cache_fail_timed(ds_writer *w, const ds_item *it, int64_t prev_failures, 
     if (rc == SQLITE_OK) {
         sqlite3_stmt *s = w->state_fail;
         sqlite3_bind_text(s, 1, it->key, -1, SQLITE_STATIC);
-        bind_time(s, 2, now);
+        int b = bind_time(s, 2, now);
         sqlite3_bind_text(s, 3, error ? error : "unknown error", -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 4, failures);
-        bind_time(s, 5, add_sat(now, delay));
+        b |= bind_time(s, 5, add_sat(now, delay));
         if (duration_ms >= 0) sqlite3_bind_int64(s, 6, duration_ms);
         else sqlite3_bind_null(s, 6);
-        rc = run_stmt(w->h, s, &msg);
+        rc = b ? SQLITE_NOMEM : run_stmt(w->h, s, &msg);
     }
-    if (rc == SQLITE_OK) rc = run_stmt(w->h, w->commit, &msg);
+    if (rc == SQLITE_OK) rc = commit(w, &msg);
     return finish(w, rc, msg, err, d);
 }
 
@@ -303,8 +341,7 @@ int ds_cache_record_run(ds_writer *w, const ds_run_record *rec, int64_t wait_ms,
     int rc = begin(w, wait_ms, &msg);
     if (rc == SQLITE_OK) {
         sqlite3_stmt *s = w->run_insert;
-        bind_time(s, 1, rec->started_at);
-        bind_time(s, 2, rec->finished_at);
+        int b = bind_time(s, 1, rec->started_at) | bind_time(s, 2, rec->finished_at);
         sqlite3_bind_text(s, 3, rec->status, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 4, rec->items_run);
         sqlite3_bind_int64(s, 5, rec->items_ok);
@@ -313,7 +350,7 @@ int ds_cache_record_run(ds_writer *w, const ds_run_record *rec, int64_t wait_ms,
         sqlite3_bind_int64(s, 8, rec->entries);
         sqlite3_bind_int64(s, 9, rec->duration_ms);
         sqlite3_bind_text(s, 10, rec->summary ? rec->summary : "{}", -1, SQLITE_STATIC);
-        rc = run_stmt(w->h, s, &msg);
+        rc = b ? SQLITE_NOMEM : run_stmt(w->h, s, &msg);
     }
     if (rc == SQLITE_OK) {
         /* Old rows go in the same transaction: cron every minute would
@@ -321,7 +358,7 @@ int ds_cache_record_run(ds_writer *w, const ds_run_record *rec, int64_t wait_ms,
         sqlite3_bind_int64(w->run_trim, 1, DS_RUNS_KEEP);
         rc = run_stmt(w->h, w->run_trim, &msg);
     }
-    if (rc == SQLITE_OK) rc = run_stmt(w->h, w->commit, &msg);
+    if (rc == SQLITE_OK) rc = commit(w, &msg);
     return finish(w, rc, msg, err, d);
 }
 
@@ -372,6 +409,16 @@ static int digits(const unsigned char *s, int n)
         v = v * 10 + (s[i] - '0');
     }
     return v;
+}
+
+/* Bounds for numbers read back from dashspec_state: a year of milliseconds,
+ * and a failure count whose backoff is long capped at refresh. */
+#define DS_MAX_DURATION_MS ((int64_t)366 * 86400 * 1000)
+#define DS_MAX_FAILURES ((int64_t)1 << 30)
+
+static int64_t clamp(int64_t v, int64_t lo, int64_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
 }
 
 /* "YYYY-MM-DD HH:MM:SS", also with a 'T' and a trailing fraction or 'Z' (an
@@ -490,7 +537,9 @@ int ds_state_load(ds_db *db, const ds_plan *p, ds_item_state *st, ds_diag *d)
             s->has_state = 1;
             if (parse_ts(sqlite3_column_text(q, 1), sqlite3_column_bytes(q, 1), &s->last_attempt)) s->last_attempt = 0;
             if (parse_ts(sqlite3_column_text(q, 2), sqlite3_column_bytes(q, 2), &s->last_success)) s->last_success = 0;
-            s->last_duration_ms = sqlite3_column_type(q, 3) == SQLITE_NULL ? -1 : sqlite3_column_int64(q, 3);
+            /* The row may have been edited by hand: numbers are kept in a
+             * range the scheduler's arithmetic cannot overflow. */
+            s->last_duration_ms = sqlite3_column_type(q, 3) == SQLITE_NULL ? -1 : clamp(sqlite3_column_int64(q, 3), -1, DS_MAX_DURATION_MS);
             s->entries = sqlite3_column_type(q, 4) == SQLITE_NULL ? -1 : sqlite3_column_int64(q, 4);
             free(s->last_error);
             s->last_error = NULL;
@@ -498,7 +547,7 @@ int ds_state_load(ds_db *db, const ds_plan *p, ds_item_state *st, ds_diag *d)
                 s->last_error = ds_strndup((const char *)sqlite3_column_text(q, 5), (size_t)sqlite3_column_bytes(q, 5));
                 if (!s->last_error) { rc = ds_fail(d, DS_DBERROR, "out of memory"); goto out; }
             }
-            s->failures = sqlite3_column_int64(q, 6);
+            s->failures = clamp(sqlite3_column_int64(q, 6), 0, DS_MAX_FAILURES);
             const unsigned char *hs = sqlite3_column_text(q, 7);
             s->value_hash[0] = '\0';
             if (hs && sqlite3_column_bytes(q, 7) < (int)sizeof s->value_hash)

@@ -12,6 +12,10 @@
 
 /* ---------------------------------------------------------------- executor knobs (ds_exec.c) */
 
+/* Process-wide SQLite settings for running queries (the sorters' memory).
+ * Call before the process opens its first connection; later it does nothing.
+ * Cannot fail. */
+void ds_exec_configure(void);
 /* How long a locked database is waited on by this connection's reads. */
 void ds_exec_busy_timeout(ds_exec *x, int64_t ms);
 /* While *sig or *flag (either may be NULL) is nonzero, running queries are
@@ -57,6 +61,17 @@ int ds_cache_fail(ds_writer *w, const ds_item *it, int64_t prev_failures, const 
  * shows as its length; --jobs starts long items first). */
 int ds_cache_fail_timed(ds_writer *w, const ds_item *it, int64_t prev_failures, const char *error,
                         int64_t duration_ms, int64_t now, int64_t wait_ms, char **err, ds_diag *d);
+
+/* Batches: between ds_cache_batch_begin and ds_cache_batch_commit, puts and
+ * fails go into one IMMEDIATE transaction (one commit, one set of fsyncs,
+ * for results that are ready together) and report nothing: a result other
+ * than DS_W_OK means "abort the batch and write the items one by one", which
+ * reports each item's own error. begin waits at most wait_ms for the lock;
+ * begin and commit return DS_W_OK or the kind of the failure (rolled back).
+ * ds_cache_record_run must not be called inside a batch. */
+int ds_cache_batch_begin(ds_writer *w, int64_t wait_ms);
+int ds_cache_batch_commit(ds_writer *w);
+void ds_cache_batch_abort(ds_writer *w);    /* rolls back everything since begin */
 
 /* One dashspec_runs row. */
 typedef struct ds_run_record {

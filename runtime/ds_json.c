@@ -60,15 +60,17 @@ static void parse_e(const char *s, uint64_t *m, int *e)
     *e = x - (nd - 1);
 }
 
+/* Powers of ten that are exact doubles. */
+static const double p10[23] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
 /* The double nearest to m * 10^e, as strtod (correctly rounded) reads it. */
 static double read_back(uint64_t m, int e)
 {
     /* Clinger's fast path: both operands exact, so the one IEEE operation
      * rounds correctly, as strtod would. */
-    static const double p10[23] = {
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
-    };
     if (m <= (1ULL << 53) && e >= -22 && e <= 22)
         return e >= 0 ? (double)m * p10[e] : (double)m / p10[-e];
     char tmp[48];
@@ -111,6 +113,25 @@ static int try_digits(double v, uint64_t m17, int e17, int p, uint64_t *dm, int 
     return 0;
 }
 
+/* The shortest digits of v > 0 when there are at most 15 of them, without
+ * printf (which was most of a REAL's cost): the least k for which
+ * round(v * 10^k) * 10^-k reads back as v. Exact: such a decimal D = d * 10^-k
+ * is unique (15-digit decimals are 1e-14 v apart, doubles 2.2e-16 v), v is
+ * within 2.2e-16 v of D, so below 10^15 the product v * 10^k is within 0.33
+ * of the integer d and rounds to it; Clinger's fast path reads back exactly;
+ * and no smaller k can pass, or D would not be the shortest. Returns 0 when
+ * v needs 16 or 17 digits or k would pass 22: the caller's general method. */
+static int shortest15(double v, uint64_t *dm, int *de)
+{
+    for (int k = 0; k <= 22; k++) {
+        double s = v * p10[k];
+        if (s >= 1e15) return 0;
+        uint64_t d = (uint64_t)(s + 0.5);  /* exact: s + 0.5 < 2^52 */
+        if (d && (double)d / p10[k] == v) { *dm = d; *de = -k; return 1; }
+    }
+    return 0;
+}
+
 /* Shortest round-tripping digits of v > 0 (finite): value = *dm * 10^*de,
  * *dm without trailing zeros. */
 static void shortest(double v, uint64_t *dm, int *de)
@@ -123,6 +144,8 @@ static void shortest(double v, uint64_t *dm, int *de)
          * integer's own digits are the shortest. */
         m = (uint64_t)v;
         e = 0;
+    } else if (shortest15(v, &m, &e)) {
+        /* at most 15 digits: found */
     } else {
         char tmp[48];
         uint64_t m17;
@@ -163,8 +186,13 @@ void ds_json_double(ds_buf *b, double v)
     uint64_t m;
     int e;
     shortest(v, &m, &e);
-    char dig[24];
-    int nd = snprintf(dig, sizeof dig, "%" PRIu64, m);
+    char rev[24], dig[24];
+    int nd = 0;
+    do {
+        rev[nd++] = (char)('0' + m % 10);
+        m /= 10;
+    } while (m);
+    for (int i = 0; i < nd; i++) dig[i] = rev[nd - 1 - i];
     /* Python's float_repr_style 'short', format code 'r': value = 0.DIGITS *
      * 10^decpt; scientific when decpt <= -4 or decpt > 16. */
     int decpt = nd + e;

@@ -20,11 +20,15 @@
  * a read lock, including our own readers, and while the writer waits for
  * them it blocks new readers. So the threads share a gate: a worker holds it
  * (shared) while its query runs, and the main thread takes it (exclusive)
- * to write: at once when no query is running, or after FLUSH_MS by stopping
- * new queries until the running ones end. A query still running PREEMPT_MS
- * after a result was ready is interrupted and queued again to run alone
- * (as are queries known to be long), so no result waits uncommitted for a
- * second. In WAL mode readers never block a commit and the gate is off.
+ * to write: at once when no query is running. A worker starts a query only
+ * when, by the items' last durations, everything running ends within
+ * PLAN_MS of the oldest result waiting (pick: longest first, short items fill
+ * the gaps), so both workers stay busy and the writer still gets its turn.
+ * When predictions fail, new queries stop FLUSH_MS after a result was ready,
+ * and a query still running PREEMPT_MS after it is interrupted and queued
+ * again to run alone (as are queries known to be very long), so no result
+ * waits uncommitted for a second. In WAL mode readers never block a commit
+ * and the gate is off.
  *
  * Signals (the CLI's handler sets o->stop): --watch finishes the items in
  * flight, writes them and returns DS_OK. A plain run stops at once: running
@@ -193,6 +197,11 @@ static int collect_cfails(runner *R, const ds_diag *cd)
             if (add_cfail(R, e->key, e->msg)) return -1;
         } else if (e->file) {
             if (add_cfail(R, e->file, e->msg)) return -1;
+        } else if (add_cfail(R, R->o->specs_dir, e->msg)) {
+            /* Neither file nor key: the specs as a whole could not be read
+             * (out of memory walking the directory); counted under its path
+             * so the run does not look like an empty, successful one. */
+            return -1;
         }
     }
     /* A bad item with no error naming it still failed. */
@@ -273,6 +282,54 @@ static void write_job(runner *R, job *j, int64_t now)
     if (!R->dbfail) ds_error(R->d, NULL, 0, 0, j->it->key, "%s", j->err ? j->err : "failed");
 }
 
+/* A failed query that a plain run's signal interrupted: not recorded. */
+static int interrupted(const runner *R, const job *j)
+{
+    return j->rc != 0 && stopping(R) && !R->o->watch && j->err && strcmp(j->err, "interrupted") == 0;
+}
+
+/* Writes v[0..n) (results that are ready together) in one transaction: one
+ * commit instead of n, and with a rollback journal the commit's fsyncs are
+ * most of a write's cost. Returns 1 when they were committed, their outcome
+ * recorded as write_job would; 0 when anything went wrong, with nothing
+ * written: the caller then writes them one by one, which reports each
+ * item's own error. Main thread only. */
+static int write_batch(runner *R, job **v, size_t n, int64_t now)
+{
+    int64_t wait = R->busy_ms - (mono_ms() - v[n - 1]->ready_ms);
+    if (ds_cache_batch_begin(R->w, wait < 0 ? 0 : wait) != DS_W_OK) return 0;
+    int ok = 1;
+    for (size_t i = 0; i < n && ok; i++) {
+        job *j = v[i];
+        char *werr = NULL;
+        if (j->rc == 0)
+            ok = ds_cache_put(R->w, j->it, &j->res, now, 0, &werr, R->d) == DS_W_OK;
+        else if (interrupted(R, j))
+            j->state = J_INTERRUPTED;   /* decided once: the flag may change meanwhile */
+        else
+            ok = ds_cache_fail_timed(R->w, j->it, j->st->failures, j->err, j->res.duration_ms, now, 0,
+                                     &werr, R->d) == DS_W_OK;
+        free(werr);
+    }
+    if (!ok) {
+        ds_cache_batch_abort(R->w);
+        return 0;
+    }
+    if (ds_cache_batch_commit(R->w) != DS_W_OK) return 0;
+    for (size_t i = 0; i < n; i++) {
+        job *j = v[i];
+        if (j->rc == 0) {
+            free(j->res.json);
+            j->res.json = NULL;
+            j->state = J_OK;
+        } else if (j->state != J_INTERRUPTED) {
+            j->state = J_FAILED;
+            ds_error(R->d, NULL, 0, 0, j->it->key, "%s", j->err ? j->err : "failed");
+        }
+    }
+    return 1;
+}
+
 static void progress_note(const runner *R, size_t k, size_t n, const job *j)
 {
     if (!R->o->progress) return;
@@ -313,6 +370,8 @@ typedef struct pool {
     job **done;                 /* finished jobs in completion order */
     size_t ndone, taken;        /* ... and how many the main thread has taken */
     size_t npend;               /* taken, not yet written */
+    int64_t pend_ready;         /* ready_ms of the oldest of those (when npend) */
+    size_t pend_bytes;          /* bytes of the values done and not yet written */
     int gated;                  /* rollback journal: readers and the writer take turns */
     int readers;                /* queries running (gated only) */
     int writer_wants, writing;  /* the main thread waits to write / writes */
@@ -328,17 +387,70 @@ struct worker {
     pthread_t t;
     atomic_int stop;            /* interrupts this worker's query (ds_exec_cancel_on) */
     job *running;               /* under P->m */
+    int64_t end_ms;             /* under P->m: when the running query should end */
     int preempted;              /* under P->m: stopped to let a result commit */
 };
 
+/* Gated dispatch (pick): a query starts only when, by the items' last
+ * durations, every query running beside it ends within PLAN_MS of the oldest
+ * result that will wait for them; shorter items fill the gaps. */
+#define PLAN_MS 600
+/* The guess for an item never run (it sorts first, as the longest). */
+#define UNKNOWN_MS 100
 /* A result waits at most this long for readers to pause before the writer
- * stops new queries to commit it (gated only). */
-#define FLUSH_MS 250
+ * stops new queries to commit it (gated only): predictions were off. */
+#define FLUSH_MS 700
 /* ... and this long before queries still running are interrupted and queued
  * again, to run alone: so no result waits uncommitted for a second. */
-#define PREEMPT_MS 600
-/* A query that took this long last time runs alone from the start (gated). */
-#define LONG_MS 500
+#define PREEMPT_MS 800
+/* A query that took this long last time runs alone from the start (gated):
+ * a misprediction beside it would throw away too much work. */
+#define LONG_MS 2000
+/* Values waiting to be written hold at most about this much memory (gated). */
+#define PEND_BYTES ((size_t)1 << 20)
+
+static int64_t predict_ms(const job *j)
+{
+    return j->st->has_state && j->st->last_duration_ms >= 0 ? j->st->last_duration_ms : UNKNOWN_MS;
+}
+
+/* Gated only, with P->m held: takes from the queue (longest first) the first
+ * job that may start now, or returns NULL (wait for the gate to change).
+ * Starting j must keep max(end) - min(ready) <= PLAN_MS over the results
+ * waiting to be written and the queries running (at their predicted ends; a
+ * query past its prediction ends "now"), so the writer can commit them all
+ * soon after the last ends. An exclusive job starts only when nothing runs
+ * and nothing waits. */
+static job *pick(pool *P)
+{
+    /* Values wait in memory: past PEND_BYTES the writer goes first. */
+    int waiting = P->ndone > P->taken || P->npend > 0;
+    if (waiting && P->pend_bytes >= PEND_BYTES) return NULL;
+    int64_t t = mono_ms(), lo = INT64_MAX, hi = INT64_MIN;
+    if (P->ndone > P->taken) lo = P->done[P->taken]->ready_ms;
+    if (P->npend && P->pend_ready < lo) lo = P->pend_ready;
+    for (int i = 0; i < P->nwk; i++) {
+        if (!P->wk[i].running) continue;
+        int64_t e = P->wk[i].end_ms > t ? P->wk[i].end_ms : t;
+        if (e < lo) lo = e;
+        if (e > hi) hi = e;
+    }
+    for (size_t k = P->next; k < P->nq; k++) {
+        job *j = P->q[k];
+        int ok;
+        if (j->exclusive) {
+            ok = P->readers == 0 && !waiting;
+        } else {
+            int64_t e = t + predict_ms(j);
+            ok = (e > hi ? e : hi) - (e < lo ? e : lo) <= PLAN_MS;
+        }
+        if (!ok) continue;
+        memmove(&P->q[P->next + 1], &P->q[P->next], (k - P->next) * sizeof *P->q);
+        P->q[P->next++] = j;
+        return j;
+    }
+    return NULL;
+}
 
 static void *work(void *arg)
 {
@@ -356,7 +468,11 @@ static void *work(void *arg)
             pthread_cond_wait(&P->c_gate, &P->m);
             continue;
         }
-        job *j = P->q[P->next++];
+        job *j = P->gated ? pick(P) : P->q[P->next++];
+        if (!j) {
+            pthread_cond_wait(&P->c_gate, &P->m);
+            continue;
+        }
         if (P->gated && j->exclusive) {
             /* Alone: no other query, and every result written first (none
              * may wait for this one). */
@@ -372,6 +488,7 @@ static void *work(void *arg)
         }
         if (P->gated) P->readers++;
         wk->running = j;
+        wk->end_ms = mono_ms() + predict_ms(j);
         wk->preempted = 0;
         atomic_store(&wk->stop, 0);
         pthread_mutex_unlock(&P->m);
@@ -401,6 +518,7 @@ static void *work(void *arg)
         j->rc = rc;
         j->ready_ms = mono_ms();
         P->done[P->ndone++] = j;
+        P->pend_bytes += j->res.len;
     }
     P->exited++;
     pthread_cond_signal(&P->c_main);
@@ -496,14 +614,18 @@ static void run_parallel(runner *R, job **due, size_t n, int nthreads, int64_t n
         R->dbfail = 1;
     }
 
-    size_t npend = 0, written = 0;
+    size_t npend = 0, written = 0, pbytes = 0;
     for (;;) {
         int finished;
         /* Take the new results; wait until they can be written, or more come. */
         for (;;) {
             check_stop(&P);
-            while (P.taken < P.ndone) pend[npend++] = P.done[P.taken++];
+            while (P.taken < P.ndone) {
+                pbytes += P.done[P.taken]->res.len;
+                pend[npend++] = P.done[P.taken++];
+            }
             P.npend = npend;
+            if (npend) P.pend_ready = pend[0]->ready_ms;
             finished = P.exited == started;
             if (finished || (npend && (!P.gated || P.readers == 0 || P.halt))) break;
             int64_t wait = 100;
@@ -535,6 +657,10 @@ static void run_parallel(runner *R, job **due, size_t n, int nthreads, int64_t n
             P.writing = 1;
         }
         pthread_mutex_unlock(&P.m);
+        if (!R->dbfail && npend > 1 && write_batch(R, pend, npend, now)) {
+            for (size_t i = 0; i < npend; i++) progress_note(R, ++written, n, pend[i]);
+            npend = 0;
+        }
         for (size_t i = 0; i < npend; i++) {
             if (R->dbfail) {
                 /* Computed but not written: counted as not run. */
@@ -548,6 +674,8 @@ static void run_parallel(runner *R, job **due, size_t n, int nthreads, int64_t n
         npend = 0;
         pthread_mutex_lock(&P.m);
         P.npend = 0;
+        P.pend_bytes -= pbytes;
+        pbytes = 0;
         if (P.gated) {
             P.writing = 0;
             pthread_cond_broadcast(&P.c_gate);
@@ -783,7 +911,11 @@ static int cycle(runner *R, int64_t now, int64_t t0_ms, int *ran, int64_t *next)
     if (ndue) {
         int nthreads = R->jobs < (int)ndue ? R->jobs : (int)ndue;
         if (open_execs(R, nthreads)) goto out;
-        if (nthreads <= 1) {
+        /* Even --jobs 1 runs through the pool (one worker thread) when
+         * there is more than one item: the main thread then commits results
+         * ready together in one transaction (with a rollback journal, while
+         * the worker waits; in WAL mode, while it runs the next query). */
+        if (ndue == 1) {
             run_serial(R, due, ndue, now);
         } else {
             /* Longest first (by the last run's duration) keeps the workers
@@ -937,9 +1069,13 @@ ds_status ds_run(const ds_run_opts *o, ds_diag *d)
         ds_fail(d, DS_USAGE, "no database given (use --db FILE or set DASHSPEC_DB)");
         return DS_USAGE;
     }
+    ds_exec_configure();
     /* The lock first: a second run must not even migrate. A dry run writes
      * nothing and takes no lock. */
     if (!o->dry_run && (R.lockfd = ds_db_lock(o->db_path, d)) < 0) return d->status;
+    /* --busy-timeout bounds the wait of the open's first read too (an
+     * exclusive lock held by another writer). */
+    ds_db_default_busy_timeout(R.busy_ms);
     if (ds_db_open(o->db_path, o->dry_run ? DS_DB_READONLY : DS_DB_READWRITE, &R.db, d)) goto out;
     ds_db_busy_timeout(R.db, R.busy_ms);
     if (!o->dry_run && ds_db_migrate(R.db, d)) goto out;

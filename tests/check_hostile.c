@@ -565,6 +565,87 @@ START_TEST(hostile_values_stay_valid_json)
 }
 END_TEST
 
+/* Hand-edited or damaged rows in dashspec's own tables: wrong types,
+ * extreme numbers, unparsable times, an orphan cache row. No command may
+ * crash or trip a sanitizer (under make asan, UBSan aborts on overflow); a
+ * plan row whose JSON does not parse stops the commands that need the plan
+ * with 5 and "damaged"; compiling again repairs it. */
+START_TEST(garbage_in_dashspec_tables)
+{
+    spec("version: 1\ndefaults: { ttl: 15m }\nmetrics:\n"
+         "  - key: n_sites\n    shape: scalar\n    query: SELECT count(*) FROM sites\n"
+         "  - key: by_status\n    shape: map\n    query: SELECT status, count(*) FROM sites GROUP BY status ORDER BY status\n"
+         "  - key: one\n    shape: row\n    params: { p: 3 }\n    query: SELECT :p AS p, :now AS now\n"
+         "charts:\n"
+         "  - key: ser\n    shape: series\n    x: id\n    series_by: status\n    y: n\n"
+         "    query: SELECT id, status, 1 AS n FROM sites ORDER BY id\n"
+         "  - key: all\n    shape: rows\n    query: SELECT id, status FROM sites ORDER BY id\n");
+    xproc p;
+    xrun(&p, dir, XARGS("run", "--db", db, "--specs", specs, "--now", T0, "--quiet"), NULL);
+    ck_assert_msg(p.status == 0, "%s", p.err);
+    xfree(&p);
+    static const char *const garbage[] = {
+        "UPDATE dashspec_state SET failures = 'abc', last_attempt = x'00ff', last_success = 12345, next_attempt = NULL,"
+        " spec_hash = 'zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz', value_bytes = -5, last_duration_ms = 1e300, entries = 'x'"
+        " WHERE cache_key = 'n_sites'",
+        "UPDATE dashspec_state SET failures = 9223372036854775807, last_error = printf('%.*c', 100000, 'e'),"
+        " last_attempt = '2026-02-12 09:59:00' WHERE cache_key = 'by_status'",
+        "UPDATE dashspec_state SET failures = -9223372036854775808, last_duration_ms = -9223372036854775808"
+        " WHERE cache_key = 'one'",
+        "UPDATE dashspec_state SET last_duration_ms = 9223372036854775807, failures = 62 WHERE cache_key = 'all'",
+        "UPDATE dashboard_cache SET created_at = '9999-99-99 99:99:99', expires_at = '' WHERE cache_key = 'ser'",
+        "UPDATE dashboard_cache SET created_at = '0000-01-01 00:00:00', expires_at = '9999-12-31 23:59:59' WHERE cache_key = 'all'",
+        "INSERT INTO dashboard_cache VALUES ('zz_orphan', x'ff00', 'x', 'y')",
+        "UPDATE dashspec_plan SET ttl = -1, refresh = 9223372036854775807, timeout = 0, max_rows = -3, max_bytes = 0"
+        " WHERE key = 'n_sites'",
+        "UPDATE dashspec_plan SET ttl = 'abc', refresh = 1e300 WHERE key = 'by_status'",
+        "UPDATE dashspec_plan SET timeout = 9223372036854775807, max_rows = 9223372036854775807,"
+        " max_bytes = 9223372036854775807, ttl = 9223372036854775807 WHERE key = 'one'",
+        "INSERT INTO dashspec_runs (started_at, finished_at, status, items_run, items_ok, items_failed, skipped, entries,"
+        " duration_ms, summary) VALUES ('x', 'y', 'ok', 1, 1, 1, 1, 1, 9223372036854775807, 'not json')",
+    };
+    for (size_t i = 0; i < sizeof garbage / sizeof *garbage; i++) ds_sql(db, garbage[i]);
+    const char *const cmds[][8] = {
+        {"run", "--db", db, "--now", T0, NULL},
+        {"run", "--db", db, "--now", "2026-02-12 10:30:00", "--jobs", "1", NULL},
+        {"run", "--db", db, "--force", "--jobs", "3", NULL},
+        {"run", "--db", db, "--dry-run", NULL},
+        {"status", "--db", db, NULL},
+        {"status", "--db", db, "--json", NULL},
+        {"get", "--db", db, "ser", "--stale", NULL},
+        {"get", "--db", db, "zz_orphan", "--stale", NULL},
+        {"list", "--db", db, NULL},
+        {"explain", "--db", db, "one", NULL},
+        {"preview", "--db", db, "one", NULL},
+        {"preview", "--db", db, "n_sites", NULL},
+        {"clear", "--db", db, "zz*", NULL},
+    };
+    for (size_t c = 0; c < sizeof cmds / sizeof *cmds; c++) {
+        xrun(&p, dir, cmds[c], NULL);
+        ck_assert_msg(p.status <= 5, "%s %s: exit %d\n%s", cmds[c][0], cmds[c][3], p.status, p.err);
+        ck_assert_msg(!strstr(p.err, "runtime error") && !strstr(p.err, "Sanitizer"), "%s: %s", cmds[c][0], p.err);
+        xfree(&p);
+    }
+    assert_xq(db, "PRAGMA integrity_check", "ok");
+    /* a plan row whose JSON columns do not parse */
+    ds_sql(db, "UPDATE dashspec_plan SET options = '{\"x\": 5, \"y\": {}', tags = 'nope' WHERE key = 'all'");
+    xrun(&p, dir, XARGS("run", "--db", db, "--force"), NULL);
+    ck_assert_msg(p.status == 5 && strstr(p.err, "damaged"), "exit %d: %s", p.status, p.err);
+    xfree(&p);
+    xrun(&p, dir, XARGS("status", "--db", db), NULL);
+    ck_assert_msg(p.status == 5 && strstr(p.err, "damaged"), "exit %d: %s", p.status, p.err);
+    xfree(&p);
+    /* compile repairs the plan; the next run is clean */
+    xrun(&p, dir, XARGS("compile", "--db", db, "--specs", specs), NULL);
+    ck_assert_msg(p.status == 0, "%s", p.err);
+    xfree(&p);
+    xrun(&p, dir, XARGS("run", "--db", db, "--force", "--now", "2026-02-12 11:00:00"), NULL);
+    ck_assert_msg(p.status == 0, "exit %d: %s", p.status, p.err);
+    xfree(&p);
+    assert_xq(db, "SELECT count(*) FROM dashboard_cache WHERE created_at = '2026-02-12 11:00:00'", "5");
+}
+END_TEST
+
 /* ---------------------------------------------------------------- connection flags */
 
 static int dbconfig(sqlite3 *h, int op)
@@ -621,6 +702,7 @@ Suite *hostile_suite(void)
     tcase_add_test(tc, memory_bombs_fail_small);
     tcase_add_test(tc, runaway_queries_time_out);
     tcase_add_test(tc, hostile_values_stay_valid_json);
+    tcase_add_test(tc, garbage_in_dashspec_tables);
     tcase_add_test(tc, connections_are_hardened);
     suite_add_tcase(s, tc);
     return s;

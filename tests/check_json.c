@@ -242,6 +242,20 @@ START_TEST(doubles_vs_python)
         v[n++] = m * pow(10, e);
     }
     for (int i = 0; i < 2000; i++) v[n++] = (double)(rnd() % 1000) / (double)(rnd() % 999 + 1);
+    /* Decimals of 12 to 17 significant digits read as doubles, with up to
+     * 24 decimal places: the edges of the printf-free path for at most 15
+     * digits (near 1e15, and 22 places), and their neighbours. */
+    for (int i = 0; i < 2000; i++) {
+        static const uint64_t p10[] = {1000000000000ULL, 10000000000000ULL, 100000000000000ULL,
+                                       1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL};
+        uint64_t m = rnd() % p10[i % 6];
+        char t[48];
+        snprintf(t, sizeof t, "%" PRIu64 "e-%d", m, (int)(rnd() % 25));
+        double d = strtod(t, NULL);
+        v[n++] = d;
+        v[n++] = nextafter(d, INFINITY);
+        v[n++] = nextafter(d, 0);
+    }
     ck_assert_uint_le(n, cap);
     compare_python_doubles(v, n);
     free(v);
