@@ -3,12 +3,16 @@
 # The shim $(BUILD)/fault/dsfault.so is preloaded into the dashspec binary by
 # the faults suite to fail allocations and file I/O on demand (see
 # tests/fault/dsfault.c). It is built without sanitizers whatever SAN says:
-# a preloaded allocator and ASan's cannot both own malloc.
+# it passes every allocation on to the next allocator (ASan's in make asan,
+# the C library's under valgrind), so it must not bring its own.
 #
-#   make faults     the whole allocation-failure loop (every N) and every I/O
-#                   fault point, over check and run of a small spec set
+#   make faults     the faults suite with every fault point: allocation N for
+#                   every N of check, compile, run (serial and parallel),
+#                   status and get, and every write/fsync/read of a run
+#                   failing with ENOSPC or EIO (the suite samples ~30 each)
 #   make killtest   SIGKILL/SIGTERM a run at random moments, 200 times
-#                   (KILL_ROUNDS=N to change); the suite does 12
+#                   (KILL_ROUNDS=N to change; the suite does 12)
+#   DS_KILL_SEED=N  replays a kill test's random moments
 FAULT_SO    := $(BUILD)/fault/dsfault.so
 KILL_ROUNDS ?= 200
 

@@ -279,6 +279,29 @@ static int utf8_seq(const unsigned char *s, size_t n)
  * and controls escaped, valid UTF-8 kept raw, invalid UTF-8 replaced by
  * U+FFFD per maximal ill-formed subpart. str may be NULL when n is 0. Cannot
  * fail (ds_buf records OOM). */
+/* Skips whole 8-byte words of s[i..n) in which no byte needs attention (the
+ * same bytes as the table: controls, '"', '\\', non-ASCII), and returns
+ * where the byte-by-byte scan must go on. Each test says only whether some
+ * byte of the word matches (exact in that sense), so a word that needs a
+ * look is always left to the caller. */
+static size_t plain_words(const unsigned char *s, size_t i, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    while (n - i >= 8) {
+        uint64_t w, q, bs;
+        memcpy(&w, s + i, 8);
+        q = w ^ (ones * '"');
+        bs = w ^ (ones * '\\');
+        uint64_t hit = (w & highs)                          /* >= 0x80 */
+                     | ((w - ones * 0x20) & ~w & highs)     /* < 0x20 */
+                     | ((q - ones) & ~q & highs)            /* '"' */
+                     | ((bs - ones) & ~bs & highs);         /* '\\' */
+        if (hit) break;
+        i += 8;
+    }
+    return i;
+}
+
 void ds_json_string(ds_buf *b, const char *str, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -289,6 +312,8 @@ void ds_json_string(ds_buf *b, const char *str, size_t n)
     b->p[b->len++] = '"';
     size_t run = 0, i = 0;      /* s[run..i) is copied verbatim */
     while (i < n) {
+        i = plain_words(s, i, n);
+        if (i >= n) break;
         unsigned c = s[i];
         if (!attention[c]) { i++; continue; }
         if (c >= 0x80) {

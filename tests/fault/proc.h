@@ -82,13 +82,22 @@ static __attribute__((unused)) void xexec(const char *const *argv, const char *c
     av[k++] = bin;
     for (size_t i = 0; argv[i] && k < 63; i++) av[k++] = argv[i];
     av[k] = NULL;
+    /* Until exec this is a copy of the test process, with Check's SIGTERM
+     * handler, which signals its whole process group: a kill test's
+     * SIGTERM landing here would take the test down. So: default handlers
+     * and a process group of its own first, with the signals still blocked
+     * (xspawn blocked them before fork), then unblock and exec. */
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     int fo = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int fe = open(err ? err : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int fi = open("/dev/null", O_RDONLY);
     if (fo < 0 || fe < 0 || fi < 0) _exit(126);
     dup2(fi, 0); dup2(fo, 1); dup2(fe, 2);
-    /* A process group of its own: a kill test signals only the run. */
-    setpgid(0, 0);
     for (const char *const *e = env; e && *e; e++) putenv((char *)*e);
     /* A preloaded shim comes before ASan's runtime in the library list;
      * ASan would refuse to start without this. */
@@ -108,9 +117,16 @@ static __attribute__((unused)) pid_t xspawn(const char *const *argv, const char 
                                             const char *err, const xopts *o)
 {
     ck_assert_msg(getenv("DS_BIN") != NULL, "DS_BIN is not set (run the tests through make)");
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigprocmask(SIG_BLOCK, &block, &old);
     pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
     if (pid == 0) xexec(argv, env, out, err, o);
+    if (pid > 0) setpgid(pid, pid);    /* also here: no window where a kill finds it in our group */
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    ck_assert_int_ge(pid, 0);
     return pid;
 }
 
