@@ -39,6 +39,13 @@ void ds_buf_vprintf(ds_buf *b, const char *fmt, va_list ap);
 /* Hands the string to the caller (NULL if oom) and resets b. */
 char *ds_buf_steal(ds_buf *b);
 
+/* ---------------------------------------------------------------- JSON text (ds_json.c) */
+
+/* Appends JSON text. Used by the plan table, the diagnostics and the cache values alike. Cannot fail (ds_buf records OOM). */
+void ds_json_int(ds_buf *b, int64_t v);
+void ds_json_double(ds_buf *b, double v);              /* Python repr; non-finite -> null */
+void ds_json_string(ds_buf *b, const char *s, size_t n); /* quoted; invalid UTF-8 -> U+FFFD */
+
 /* ---------------------------------------------------------------- strings */
 
 char *ds_strdup(const char *s);                  /* NULL-safe; NULL on OOM */

@@ -116,21 +116,8 @@ void ds_diag_sort(ds_diag *d)
 
 static void json_str(ds_buf *b, const char *s)
 {
-    if (!s) { ds_buf_adds(b, "null"); return; }
-    ds_buf_addc(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': ds_buf_adds(b, "\\\""); break;
-        case '\\': ds_buf_adds(b, "\\\\"); break;
-        case '\n': ds_buf_adds(b, "\\n"); break;
-        case '\t': ds_buf_adds(b, "\\t"); break;
-        case '\r': ds_buf_adds(b, "\\r"); break;
-        default:
-            if (*p < 0x20) ds_buf_printf(b, "\\u%04x", *p);
-            else ds_buf_addc(b, (char)*p);
-        }
-    }
-    ds_buf_addc(b, '"');
+    if (s) ds_json_string(b, s, strlen(s));
+    else ds_buf_adds(b, "null");
 }
 
 /* GitHub workflow commands end at a newline and treat %, \r, \n specially in

@@ -31,6 +31,8 @@
 
 /* ---------------------------------------------------------------- JSON out */
 
+/* Not ds_json_string: that one repairs invalid UTF-8 (right for cache values),
+ * while the plan must give back exactly the bytes it was given. */
 static void jstr(ds_buf *b, const char *s)
 {
     ds_buf_addc(b, '"');

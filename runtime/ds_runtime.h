@@ -2,8 +2,8 @@
  * ds_runtime.h — internals of the runtime: dashspec_plan -> statements -> JSON
  * -> dashboard_cache.
  *
- *   ds_json.c    JSON text for SQLite values: exact int64, Python-repr reals,
- *                strings with invalid UTF-8 repaired as Python does
+ *   ../common/ds_json.c  JSON text for values (exact int64, Python-repr reals,
+ *                invalid UTF-8 repaired as Python does), shared with the compiler
  *   ds_shape.c   result rows -> the JSON value of each shape (contract section 2)
  *   ds_exec.c    read connections: prepare once, bind, timeout, limits, rows -> shaper
  *   ds_cache.c   the writer: cache rows, dashspec_state, dashspec_runs
@@ -29,11 +29,8 @@ typedef struct ds_cell {
     size_t n;               /*   (CAST AS TEXT) when the shaper asked for it, else NULL */
 } ds_cell;
 
-/* Appends JSON text. Cannot fail (ds_buf records OOM). */
-void ds_json_int(ds_buf *b, int64_t v);
-void ds_json_double(ds_buf *b, double v);              /* Python repr; non-finite -> null */
-void ds_json_string(ds_buf *b, const char *s, size_t n); /* quoted; invalid UTF-8 -> U+FFFD */
-/* A cell as a JSON value; BLOB is the caller's error (appends nothing, returns -1). */
+/* ds_json_int, ds_json_double, ds_json_string: common/ds_common.h.
+ * A cell as a JSON value (ds_shape.c); BLOB is the caller's error (appends nothing, returns -1). */
 int ds_json_cell(ds_buf *b, const ds_cell *c);
 
 /* ---------------------------------------------------------------- shaping (ds_shape.c) */

@@ -23,6 +23,19 @@
 #include <strings.h>
 #include "ds_runtime.h"
 
+/* Appends a cell as a JSON value. BLOB appends nothing and returns -1 (the
+ * caller names the column); everything else returns 0. */
+int ds_json_cell(ds_buf *b, const ds_cell *c)
+{
+    switch (c->type) {
+    case DS_T_INT: ds_json_int(b, c->i); return 0;
+    case DS_T_REAL: ds_json_double(b, c->r); return 0;
+    case DS_T_TEXT: ds_json_string(b, c->s ? c->s : "", c->s ? c->n : 0); return 0;
+    case DS_T_NULL: ds_buf_add(b, "null", 4); return 0;
+    default: return -1;
+    }
+}
+
 /* ---------------------------------------------------------------- hash tables */
 
 /* A slot of an open-addressing table; the keys live with the caller, the

@@ -10,6 +10,10 @@
  * bytes.decode('utf-8', 'replace') does: one replacement per maximal
  * ill-formed subpart (Unicode 3.9, table 3-7).
  *
+ * It lives in common/ because the compiler (plan table), the diagnostics
+ * (--format json) and the runtime (cache values) all write JSON strings, and
+ * one escaper keeps them the same.
+ *
  * Nothing here allocates except through ds_buf, which records OOM itself, so
  * none of these functions can fail.
  */
@@ -18,7 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "ds_runtime.h"
+#include "ds_common.h"
 
 /* ---------------------------------------------------------------- integers */
 
@@ -346,17 +350,4 @@ void ds_json_string(ds_buf *b, const char *str, size_t n)
     }
     ds_buf_add(b, s + run, i - run);
     ds_buf_addc(b, '"');
-}
-
-/* Appends a cell as a JSON value. BLOB appends nothing and returns -1 (the
- * caller names the column); everything else returns 0. */
-int ds_json_cell(ds_buf *b, const ds_cell *c)
-{
-    switch (c->type) {
-    case DS_T_INT: ds_json_int(b, c->i); return 0;
-    case DS_T_REAL: ds_json_double(b, c->r); return 0;
-    case DS_T_TEXT: ds_json_string(b, c->s ? c->s : "", c->s ? c->n : 0); return 0;
-    case DS_T_NULL: ds_buf_add(b, "null", 4); return 0;
-    default: return -1;
-    }
 }
