@@ -1,8 +1,8 @@
 # dashspec — build, test and tooling.
 #
 # `make` builds libdashspec.a and the dashspec CLI over it. Sources are found by
-# wildcard, so adding a file to common/, compiler/, runtime/ or cli/ needs no edit
-# here. Dependencies come from pkg-config; scripts/deps.sh installs the Debian
+# wildcard, so adding a file to common/, compiler/, runtime/, engine/ (and
+# engine/sqlite/) or cli/ needs no edit here. Dependencies come from pkg-config; scripts/deps.sh installs the Debian
 # packages when they are missing (make test and make demo call it first).
 
 CC       ?= cc
@@ -15,7 +15,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 WERROR   ?= -Werror
 OPT      ?= -O2 -g
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra $(WERROR) -Wshadow \
-             -Wno-unused-parameter -Iinclude -Icommon -Icompiler -Iruntime \
+             -Wno-unused-parameter -Iinclude -Icommon -Icompiler -Iruntime -Iengine \
              $(PKG_CFLAGS) $(SAN) $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lpthread -lm $(SAN) $(LDFLAGS)
 
@@ -23,11 +23,11 @@ BUILD    ?= build
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 
-LIB_SRC  := $(sort $(wildcard common/*.c compiler/*.c runtime/*.c))
+LIB_SRC  := $(sort $(wildcard common/*.c compiler/*.c runtime/*.c engine/*.c engine/sqlite/*.c))
 CLI_SRC  := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/check_*.c))
 TEST_UTIL:= $(sort $(wildcard tests/util_*.c))
-MIGRATIONS := $(sort $(wildcard migrations/*.sql))
+MIGRATIONS := $(sort $(wildcard migrations/sqlite/*.sql))
 
 GEN_MIG  := $(BUILD)/gen/ds_migrations.c
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/ds_migrations.o
@@ -53,7 +53,7 @@ $(BUILD)/%.o: %.c
 
 $(GEN_MIG): $(MIGRATIONS) scripts/embed.sh
 	@mkdir -p $(dir $@)
-	@sh scripts/embed.sh $(MIGRATIONS) > $@
+	@sh scripts/embed.sh ds_sqlite_migrations $(MIGRATIONS) > $@
 
 $(BUILD)/gen/ds_migrations.o: $(GEN_MIG)
 	@$(CC) $(CFLAGS_ALL) -c $< -o $@

@@ -115,8 +115,8 @@ const char usage_migrate[] =
     "The database file must exist: dashspec never creates one (a typo in --db would\n"
     "otherwise leave an empty database behind). Point --db at the application's\n"
     "database, or create an empty one first (an empty file is an empty SQLite\n"
-    "database: `touch FILE`). The same SQL is in migrations/*.sql for\n"
-    "`sqlite3 FILE < migrations/001-init.sql`.\n"
+    "database: `touch FILE`). The same SQL is in migrations/sqlite/*.sql for\n"
+    "`sqlite3 FILE < migrations/sqlite/001-init.sql`.\n"
     "\n"
     "exit status: 0 done; 2 usage error; 5 the database cannot be opened or\n"
     "written (missing, not a database, read-only).\n";

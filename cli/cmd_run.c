@@ -170,7 +170,7 @@ int cmd_run(int argc, char **argv)
     }
     if (cli_now("run", now, &o.now)) goto out;
     o.now_fixed = now != NULL;
-    o.busy_ms = 5000;
+    o.busy_ms = DS_BUSY_TIMEOUT_MS;
     if (busy && parse_busy(busy, &o.busy_ms)) {
         cli_usage_error("run", "--busy-timeout wants a duration like 5s, 1m or 500ms, not '%s'", busy);
         goto out;

@@ -1,12 +1,12 @@
 /*
  * ds_common.h — internals shared by the compiler, the runtime and the CLI:
- * growable buffers, small string helpers, globs, and the database seam.
+ * growable buffers, small string helpers, globs, and the database calls.
  *
- * The database seam: SQLite is called only from common/ds_db.c (open, migrate,
- * lock), compiler/ds_sql.c and compiler/ds_plan.c (prepare, plan table) and
- * runtime/ds_exec.c, runtime/ds_cache.c (execute, cache tables), runtime/ds_read.c
- * (get's one-row read, status/clear/explain queries). Everything else
- * goes through these functions, so a second backend replaces only those files.
+ * The database: every database operation goes through the engine interface
+ * (engine/engine.h). The functions below, and those of compiler/ds_compiler.h,
+ * runtime/ds_cache.h and runtime/ds_read.h that touch a database, dispatch to
+ * the engine the --db string selects; only engine/<name>/ calls a database
+ * library (engine/sqlite/ for SQLite). See docs/architecture.md.
  */
 #ifndef DS_COMMON_H
 #define DS_COMMON_H
@@ -56,39 +56,51 @@ int ds_glob_match(const char *pattern, const char *s);
 /* Number of UTF-8 characters in s[0..n) (bytes 0x80..0xBF not counted). */
 size_t ds_utf8_chars(const char *s, size_t n);
 
-/* ---------------------------------------------------------------- database seam */
+/* ---------------------------------------------------------------- time */
 
+/* A time as stored in a table (n bytes at s, not necessarily NUL-ended):
+ * "YYYY-MM-DD HH:MM:SS", also with a 'T' for the blank and a trailing
+ * fraction or 'Z' (an application's own rows may come from another
+ * language). ds_time_parse (include/dashspec.h) is the strict form of the
+ * same parser. 0 ok, -1 not a time we understand. */
+int ds_time_parse_stored(const char *s, size_t n, int64_t *out);
+
+/* ---------------------------------------------------------------- the database */
+
+/* Every call below goes through the engine chosen by the --db string
+ * (engine/engine.h, engine/engine.c): a SQLite path today. */
 typedef struct ds_db ds_db;
+typedef struct ds_lock ds_lock;
+
+/* How long a locked database is waited on unless --busy-timeout says otherwise. */
+#define DS_BUSY_TIMEOUT_MS 5000
 
 enum ds_db_mode {
-    DS_DB_READONLY = 1,     /* existing file, read-only; never created */
-    DS_DB_READWRITE = 2,    /* existing file, read-write; never created */
-    DS_DB_MEMORY = 3        /* a private in-memory database */
+    DS_DB_READONLY = 1,     /* existing database, read-only; never created */
+    DS_DB_READWRITE = 2,    /* existing database, read-write; never created */
+    DS_DB_MEMORY = 3        /* a private scratch database (check --schema / --migrations) */
 };
 
-/* Opens a connection hardened for dashspec: defensive mode, untrusted schema,
- * no triggers on read-write connections (so a hostile trigger on the cache
- * table cannot write application tables), extended result codes. The file is
- * probed so "not a database" fails here. On failure returns -1, reports into d
- * with status DS_DBERROR, and *out is NULL. */
-int ds_db_open(const char *path, int mode, ds_db **out, ds_diag *d);
+/* Opens a connection hardened for dashspec (SQLite: defensive mode, untrusted
+ * schema, no triggers on read-write connections, so a hostile trigger on the
+ * cache table cannot write application tables; see docs/security.md). A file
+ * that is not a database fails here. On failure returns -1, reports into d
+ * with status DS_DBERROR (DS_USAGE when target names no usable engine), and
+ * *out is NULL. */
+int ds_db_open(const char *target, int mode, ds_db **out, ds_diag *d);
 void ds_db_close(ds_db *db);                     /* NULL-safe */
+/* The --db string as messages show it (never a password). */
 const char *ds_db_path(const ds_db *db);
-/* The raw handle, for the files that own SQLite calls (see the top of this file). */
-struct sqlite3 *ds_db_handle(ds_db *db);
 /* Sets how long a locked database is waited on, in milliseconds. */
 void ds_db_busy_timeout(ds_db *db, int64_t ms);
 /* The wait for connections opened from now on, ds_db_open's own first read
- * included (run sets it to --busy-timeout before it opens). Default 5000. */
-void ds_db_default_busy_timeout(int64_t ms);
-
-/* Embedded copies of migrations/NNN-name.sql, in name order, ended by {0,0}. */
-typedef struct ds_migration { const char *name; const char *sql; } ds_migration;
-extern const ds_migration ds_migrations[];
+ * included (run sets it to --busy-timeout before it opens), for target's
+ * engine. Default DS_BUSY_TIMEOUT_MS. */
+void ds_db_default_busy_timeout(const char *target, int64_t ms);
 
 /* Creates dashspec's tables when missing (applies each migration not yet
- * recorded in dashspec_migrations, in one IMMEDIATE transaction). Never drops
- * or rewrites user data. 0 ok, -1 error (status DS_DBERROR). */
+ * recorded in dashspec_migrations, in one transaction). Never drops or
+ * rewrites user data. 0 ok, -1 error (status DS_DBERROR). */
 int ds_db_migrate(ds_db *db, ds_diag *d);
 /* 1 when every migration is applied, 0 when some is missing, -1 on error. */
 int ds_db_migrated(ds_db *db);
@@ -100,11 +112,11 @@ int ds_db_exec_dir(ds_db *db, const char *dir, ds_diag *d);
 /* Reads a whole file; NULL on error with errno set. *len may be NULL. */
 char *ds_read_file(const char *path, size_t *len);
 
-/* The one-run-per-database lock: an flock(2) on the database file itself, so
- * it needs no extra file and vanishes with the process even on kill -9.
- * Returns an fd >= 0 holding the lock, -1 when another process holds it
- * (status DS_LOCKED), -2 on any other error (status DS_DBERROR). */
-int ds_db_lock(const char *path, ds_diag *d);
-void ds_db_unlock(int fd);
+/* The one-run-per-database lock (SQLite: an flock(2) on the database file,
+ * gone with the process even on kill -9). Returns 0 with *out holding the
+ * lock, -1 when another process holds it (status DS_LOCKED), -2 on any
+ * other error (status DS_DBERROR). */
+int ds_db_lock(const char *target, ds_lock **out, ds_diag *d);
+void ds_db_unlock(ds_lock *l);                   /* NULL-safe */
 
 #endif

@@ -3,6 +3,7 @@
  * timestamps, durations, and the ds_item / ds_plan lifetimes.
  */
 #include <fnmatch.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,25 +133,55 @@ size_t ds_utf8_chars(const char *s, size_t n)
 
 /* ---------------------------------------------------------------- time */
 
+/* n decimal digits at s, or -1. */
+static int digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* The one time parser: "YYYY-MM-DD HH:MM:SS" at s[0..19), with 'T' instead
+ * of the blank when lenient. The calendar is checked (no Feb 30, no 24:00);
+ * no sscanf or timegm: a no-op run parses two stored times per item. */
+static int parse_time19(const char *s, int lenient, int64_t *out)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (s[4] != '-' || s[7] != '-' || (s[10] != ' ' && !(lenient && s[10] == 'T')) || s[13] != ':' ||
+        s[16] != ':')
+        return -1;
+    int64_t y = digits(s, 4);
+    int m = digits(s + 5, 2), d = digits(s + 8, 2);
+    int hh = digits(s + 11, 2), mm = digits(s + 14, 2), ss = digits(s + 17, 2);
+    if (y < 0 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] || hh < 0 || hh > 23 ||
+        mm < 0 || mm > 59 || ss < 0 || ss > 59)
+        return -1;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (m == 2 && d == 29 && !leap) return -1;
+    /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+     * days_from_civil, with the floor division year 0's January needs). */
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = era * 146097 + doe - 719468;
+    *out = days * 86400 + hh * 3600 + mm * 60 + ss;
+    return 0;
+}
+
 int ds_time_parse(const char *s, int64_t *out)
 {
-    int Y, M, D, h, m, sec, n = 0;
     if (!s || strlen(s) != 19) return -1;
-    if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d%n", &Y, &M, &D, &h, &m, &sec, &n) != 6 || n != 19)
-        return -1;
-    for (int i = 0; i < 19; i++) {
-        int sep = i == 4 || i == 7 ? '-' : i == 10 ? ' ' : i == 13 || i == 16 ? ':' : 0;
-        if (sep ? s[i] != sep : (s[i] < '0' || s[i] > '9')) return -1;
-    }
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || m > 59 || sec > 59) return -1;
-    int leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
-    if (M == 2 && D == 29 && !leap) return -1;
-    struct tm tm = {0};
-    tm.tm_year = Y - 1900; tm.tm_mon = M - 1; tm.tm_mday = D;
-    tm.tm_hour = h; tm.tm_min = m; tm.tm_sec = sec;
-    *out = (int64_t)timegm(&tm);
-    return 0;
+    return parse_time19(s, 0, out);
+}
+
+int ds_time_parse_stored(const char *s, size_t n, int64_t *out)
+{
+    if (!s || n < 19 || (n > 19 && s[19] != '.' && s[19] != 'Z')) return -1;
+    return parse_time19(s, 1, out);
 }
 
 void ds_time_format(int64_t t, char out[20])
@@ -290,4 +321,20 @@ ds_mark ds_item_query_mark(const ds_item *it, size_t off)
     ds_mark m = it->qlines[line];
     m.col += (int)ds_utf8_chars(it->query + start, off - start);
     return m;
+}
+
+char *ds_read_file(const char *path, size_t *lenp)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    ds_buf b;
+    ds_buf_init(&b);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) ds_buf_add(&b, chunk, n);
+    int err = ferror(f);
+    fclose(f);
+    if (err || b.oom) { ds_buf_free(&b); errno = err ? EIO : ENOMEM; return NULL; }
+    if (lenp) *lenp = b.len;
+    return ds_buf_steal(&b);
 }

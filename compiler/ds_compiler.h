@@ -47,20 +47,6 @@ ds_status ds_compile_db(ds_db *db, const char *specs_dir, int store, ds_plan *ou
 
 /* ---------------------------------------------------------------- SQL (ds_sql.c) */
 
-/* Why the authorizer refused a statement; pass one as ctx to learn it. */
-typedef struct ds_sql_auth {
-    char why[192];          /* first refusal, "" when none */
-} ds_sql_auth;
-
-/* The SQLite authorizer for spec queries, for sqlite3_set_authorizer(h,
- * ds_sql_authorizer, ctx): allows reads (SQLITE_READ, except the pragma_*
- * table-valued functions), SQLITE_SELECT, SQLITE_FUNCTION (except
- * load_extension and fts3_tokenizer) and SQLITE_RECURSIVE; denies everything
- * else (writes, ATTACH, PRAGMA, transactions, temp objects, DDL). ctx is NULL
- * or a ds_sql_auth that receives the first refusal as a message. The runtime
- * uses it for its prepares too, so check and run agree on what may run. */
-int ds_sql_authorizer(void *ctx, int code, const char *a, const char *b, const char *c, const char *d);
-
 /* One parameter in a query, as the scanner found it. */
 typedef struct ds_sql_param_use {
     char *text;             /* as written: "?", "?2", ":name", "@name", "$name" */

@@ -23,7 +23,7 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <sqlite3.h>
+#include "sqlite/sqlite_int.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -431,7 +431,7 @@ static int has_key(const ds_plan *p, const char *key)
 
 int ds_plan_store(ds_db *db, const ds_plan *p, int *changed, ds_diag *d)
 {
-    sqlite3 *h = ds_db_handle(db);
+    sqlite3 *h = ds_sqlite_handle(db);
     sqlite3_stmt *same = NULL, *up = NULL, *keys = NULL, *del = NULL;
     char **gone = NULL;
     size_t ngone = 0;
@@ -561,7 +561,7 @@ static int load_row(sqlite3_stmt *st, ds_item *it, const char **why)
 
 int ds_plan_load(ds_db *db, ds_plan *out, ds_diag *d)
 {
-    sqlite3 *h = ds_db_handle(db);
+    sqlite3 *h = ds_sqlite_handle(db);
     sqlite3_stmt *st = NULL;
     int rc = -1, s;
     ds_plan_init(out);

@@ -7,7 +7,7 @@
  * write, a positional or undeclared parameter. With a database the query is
  * then prepared under an authorizer that allows only reads, functions and
  * recursive CTEs, and its result columns are checked against the item's shape.
- * The same authorizer guards the runtime's prepares (ds_sql_authorizer).
+ * The same authorizer guards the runtime's prepares (ds_sqlite_authorizer).
  *
  * Positions follow the contract: an SQLite error with an offset points at that
  * token inside the YAML file, an undeclared parameter at its use, a second
@@ -16,7 +16,7 @@
  * at the start of the query's value.
  */
 #include <ctype.h>
-#include <sqlite3.h>
+#include "sqlite/sqlite_int.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,72 +310,6 @@ void ds_sql_scan_free(ds_sql_scan *s)
     s->nparams = 0;
 }
 
-/* ---------------------------------------------------------------- the authorizer */
-
-static void why(void *ctx, const char *fmt, const char *a)
-{
-    ds_sql_auth *au = ctx;
-    if (!au || au->why[0]) return;       /* the first refusal is the one to report */
-    snprintf(au->why, sizeof au->why, fmt, a ? a : "?");
-}
-
-int ds_sql_authorizer(void *ctx, int code, const char *a, const char *b, const char *c, const char *d)
-{
-    (void)d;
-    switch (code) {
-    case SQLITE_SELECT:
-    case SQLITE_RECURSIVE:
-        return SQLITE_OK;
-    case SQLITE_READ:
-        /* pragma_* table-valued functions are PRAGMA by another name. */
-        if (a && strncasecmp(a, "pragma_", 7) == 0) {
-            why(ctx, "PRAGMA (%s) is not allowed", a);
-            return SQLITE_DENY;
-        }
-        return SQLITE_OK;
-    case SQLITE_FUNCTION:
-        if (b && (strcasecmp(b, "load_extension") == 0 || strcasecmp(b, "fts3_tokenizer") == 0)) {
-            why(ctx, "function %s() is not allowed", b);
-            return SQLITE_DENY;
-        }
-        return SQLITE_OK;
-    case SQLITE_UPDATE:
-        /* Connecting an eponymous virtual table (json_each, json_tree) reports
-         * an update of sqlite_master's columns in main; nothing is written. A
-         * real UPDATE statement is refused by its verb and by readonly. */
-        if (a && c && strcmp(a, "sqlite_master") == 0 && strcmp(c, "main") == 0 && !d)
-            return SQLITE_OK;
-        why(ctx, "statement is not read-only: UPDATE of %s is not allowed", a);
-        return SQLITE_DENY;
-    case SQLITE_INSERT:
-        if (a && strcmp(a, "sqlite_temp_master") == 0) why(ctx, "statement is not read-only: %s is not allowed", "CREATE TEMP");
-        else if (a && strcmp(a, "sqlite_master") == 0) why(ctx, "statement is not read-only: %s is not allowed", "CREATE");
-        else why(ctx, "statement is not read-only: INSERT into %s is not allowed", a);
-        return SQLITE_DENY;
-    case SQLITE_DELETE:
-        why(ctx, "statement is not read-only: DELETE from %s is not allowed", a);
-        return SQLITE_DENY;
-    case SQLITE_PRAGMA: why(ctx, "statement is not read-only: PRAGMA %s is not allowed", a); return SQLITE_DENY;
-    case SQLITE_ATTACH: why(ctx, "statement is not read-only: %s is not allowed", "ATTACH"); return SQLITE_DENY;
-    case SQLITE_DETACH: why(ctx, "statement is not read-only: %s is not allowed", "DETACH"); return SQLITE_DENY;
-    case SQLITE_TRANSACTION: why(ctx, "statement is not read-only: %s is not allowed", a); return SQLITE_DENY;
-    case SQLITE_SAVEPOINT: why(ctx, "statement is not read-only: %s is not allowed", "SAVEPOINT"); return SQLITE_DENY;
-    case SQLITE_ANALYZE: why(ctx, "statement is not read-only: %s is not allowed", "ANALYZE"); return SQLITE_DENY;
-    case SQLITE_REINDEX: why(ctx, "statement is not read-only: %s is not allowed", "REINDEX"); return SQLITE_DENY;
-    case SQLITE_ALTER_TABLE: why(ctx, "statement is not read-only: %s is not allowed", "ALTER TABLE"); return SQLITE_DENY;
-    case SQLITE_CREATE_TEMP_INDEX: case SQLITE_CREATE_TEMP_TABLE: case SQLITE_CREATE_TEMP_TRIGGER:
-    case SQLITE_CREATE_TEMP_VIEW:
-        why(ctx, "statement is not read-only: %s is not allowed", "CREATE TEMP");
-        return SQLITE_DENY;
-    default:
-        /* CREATE, DROP, virtual-table DDL, and codes newer than this list. */
-        why(ctx, "statement is not read-only: this statement (authorizer action %s) is not allowed",
-            code == SQLITE_CREATE_TABLE || code == SQLITE_CREATE_INDEX || code == SQLITE_CREATE_VIEW ||
-            code == SQLITE_CREATE_TRIGGER || code == SQLITE_CREATE_VTABLE ? "CREATE" : "DDL");
-        return SQLITE_DENY;
-    }
-}
-
 /* ---------------------------------------------------------------- validation */
 
 static ds_mark qmark(const ds_item *it, size_t off)
@@ -643,13 +577,13 @@ static int db_level(int rc)
  * Returns 0, -1 for an error in the item, -2 for a database failure. */
 static int check_prepared(ds_db *db, ds_item *it, const ds_sql_scan *s, ds_diag *d)
 {
-    sqlite3 *h = ds_db_handle(db);
-    ds_sql_auth au;
+    sqlite3 *h = ds_sqlite_handle(db);
+    ds_sqlite_auth au;
     sqlite3_stmt *st = NULL;
     const char *tail = NULL;
     int r = 0;
     au.why[0] = '\0';
-    sqlite3_set_authorizer(h, ds_sql_authorizer, &au);
+    sqlite3_set_authorizer(h, ds_sqlite_authorizer, &au);
     int rc = sqlite3_prepare_v3(h, it->query, -1, 0, &st, &tail);
     /* errmsg and the offset belong to this call: read both before anything else. */
     char *msg = rc != SQLITE_OK ? ds_strdup(sqlite3_errmsg(h)) : NULL;
@@ -878,7 +812,7 @@ static int lint_item(sqlite3 *h, const ds_item *it, int64_t min_rows, ds_diag *d
     int r = 0;
     char *sql = ds_asprintf("EXPLAIN QUERY PLAN %s", it->query);
     if (!sql || tokenize(it->query, &ts)) { r = -1; goto out; }
-    sqlite3_set_authorizer(h, ds_sql_authorizer, NULL);
+    sqlite3_set_authorizer(h, ds_sqlite_authorizer, NULL);
     int rc = sqlite3_prepare_v2(h, sql, -1, &st, NULL);
     sqlite3_set_authorizer(h, NULL, NULL);
     if (rc != SQLITE_OK) goto out;          /* validation reported it */
@@ -921,7 +855,7 @@ out:
 
 int ds_sql_explain_lint(ds_db *db, const ds_plan *p, int64_t min_rows, ds_diag *d)
 {
-    sqlite3 *h = ds_db_handle(db);
+    sqlite3 *h = ds_sqlite_handle(db);
     for (size_t i = 0; i < p->n; i++) {
         const ds_item *it = &p->items[i];
         if (it->bad || !it->query) continue;

@@ -23,12 +23,12 @@ FUZZ_CI_SECONDS ?= 30
 FUZZ_CC         ?= clang
 FUZZ_TARGETS    ?= spec run
 FUZZ_FLAGS      := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-                   -fno-sanitize-recover=undefined -Iinclude -Icommon -Icompiler -Iruntime $(PKG_CFLAGS)
+                   -fno-sanitize-recover=undefined -Iinclude -Icommon -Icompiler -Iruntime -Iengine $(PKG_CFLAGS)
 FUZZ_DIRS       := build-fuzz/seeds tests/fuzz/regressions $(wildcard tests/fuzz/corpus)
 FUZZ_RUN_OPTS   := -timeout=20 -rss_limit_mb=2048
 FUZZ_ENV        := ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1
 
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(GEN_MIG) $(wildcard include/*.h common/*.h compiler/*.h runtime/*.h)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(GEN_MIG) $(wildcard include/*.h common/*.h compiler/*.h runtime/*.h engine/*.h engine/sqlite/*.h)
 	@mkdir -p build-fuzz
 	@echo "  FUZZ    $@"
 	@$(FUZZ_CC) $(FUZZ_FLAGS) $< $(LIB_SRC) $(GEN_MIG) -o $@ $(PKG_LIBS) -lpthread -lm

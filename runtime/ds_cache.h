@@ -1,7 +1,9 @@
 /*
- * ds_cache.h — internals of `run` shared by ds_exec.c, ds_cache.c and ds_run.c:
- * the writer (the one read-write connection that writes dashboard_cache,
- * dashspec_state and dashspec_runs) and the executor's knobs.
+ * ds_cache.h — internals of `run`: the writer (the one read-write connection
+ * that writes dashboard_cache, dashspec_state and dashspec_runs) and the
+ * executor's knobs. Each call goes through the connection's engine
+ * (engine/engine.h; the SQLite engine's are engine/sqlite/sqlite_writer.c and
+ * sqlite_exec.c).
  */
 #ifndef DS_CACHE_H
 #define DS_CACHE_H
@@ -12,10 +14,10 @@
 
 /* ---------------------------------------------------------------- executor knobs (ds_exec.c) */
 
-/* Process-wide SQLite settings for running queries (the sorters' memory).
- * Call before the process opens its first connection; later it does nothing.
- * Cannot fail. */
-void ds_exec_configure(void);
+/* Process-wide settings of target's engine for running queries (SQLite: the
+ * sorters' memory). Call before the process opens its first connection;
+ * later it does nothing. Cannot fail. */
+void ds_exec_configure(const char *target);
 /* How long a locked database is waited on by this connection's reads. */
 void ds_exec_busy_timeout(ds_exec *x, int64_t ms);
 /* While *sig or *flag (either may be NULL) is nonzero, running queries are

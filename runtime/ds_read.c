@@ -6,7 +6,7 @@
  * connection, one prepared SELECT by primary key, nothing else (no
  * migrations, no plan). The others are rare and favour clarity.
  */
-#include <sqlite3.h>
+#include "sqlite/sqlite_int.h"
 #include <stdlib.h>
 #include <string.h>
 #include "ds_compiler.h"
@@ -39,7 +39,7 @@ ds_status ds_read_get(const char *db_path, const char *key, int64_t now, int sta
     sqlite3_stmt *st = NULL;
     ds_status rs = DS_DBERROR;
     if (ds_db_open(db_path, DS_DB_READONLY, &db, d)) return d->status ? d->status : DS_DBERROR;
-    sqlite3 *h = ds_db_handle(db);
+    sqlite3 *h = ds_sqlite_handle(db);
     /* The freshness test is the origin's own `expires_at > datetime('now')`,
      * so get agrees with any SQL a dashboard already runs on the table. */
     int rc = sqlite3_prepare_v2(h, "SELECT cache_value, expires_at, expires_at > ?2 "
@@ -197,7 +197,7 @@ ds_status ds_read_status(const char *db_path, int64_t now, ds_report *out, ds_di
     memset(out, 0, sizeof *out);
     out->now = now;
     if (ds_db_open(db_path, DS_DB_READONLY, &db, d)) return d->status ? d->status : DS_DBERROR;
-    sqlite3 *h = ds_db_handle(db);
+    sqlite3 *h = ds_sqlite_handle(db);
     /* One read transaction: plan, state and cache from the same snapshot even
      * while a run commits values. */
     if (sqlite3_exec(h, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
@@ -384,7 +384,7 @@ ds_status ds_read_clear(const char *db_path, const char *const *pats, size_t npa
     *cleared = 0;
     if (ds_db_open(db_path, DS_DB_READWRITE, &db, d)) return d->status ? d->status : DS_DBERROR;
     if (ds_db_migrate(db, d)) goto out;
-    sqlite3 *h = ds_db_handle(db);
+    sqlite3 *h = ds_sqlite_handle(db);
     if (sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         ds_fail(d, DS_DBERROR, "cannot write database '%s': %s", db_path, sqlite3_errmsg(h));
         goto out;
@@ -412,7 +412,7 @@ werr:
     ds_fail(d, DS_DBERROR, "cannot write database '%s': %s", db_path, sqlite3_errmsg(h));
 out:
     sqlite3_finalize(del);
-    if (began) sqlite3_exec(ds_db_handle(db), "ROLLBACK", NULL, NULL, NULL);
+    if (began) sqlite3_exec(ds_sqlite_handle(db), "ROLLBACK", NULL, NULL, NULL);
     if (rs != DS_OK) *cleared = 0;
     for (size_t i = 0; i < nkeys; i++) free(keys[i]);
     free(keys);
@@ -472,13 +472,13 @@ static void bind_params(sqlite3_stmt *st, const ds_item *it, const char *now)
 static int query_plan(sqlite3 *h, ds_explain *e)
 {
     sqlite3_stmt *st = NULL;
-    ds_sql_auth auth = {{0}};
+    ds_sqlite_auth auth = {{0}};
     size_t cap = 0;
     int rc = -1;
     char *sql = ds_asprintf("EXPLAIN QUERY PLAN %s", e->item.query);
     if (!sql) return -1;
     /* The compiler's authorizer: what may not run may not be explained either. */
-    sqlite3_set_authorizer(h, ds_sql_authorizer, &auth);
+    sqlite3_set_authorizer(h, ds_sqlite_authorizer, &auth);
     if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
         e->qp_error = ds_strdup(auth.why[0] ? auth.why : sqlite3_errmsg(h));
         rc = e->qp_error ? 0 : -1;
@@ -520,7 +520,7 @@ ds_status ds_read_explain(const char *db_path, const char *key, int64_t now,
     memset(out, 0, sizeof *out);
     ds_time_format(now, out->now);
     if (ds_db_open(db_path, DS_DB_READONLY, &db, d)) return d->status ? d->status : DS_DBERROR;
-    sqlite3 *h = ds_db_handle(db);
+    sqlite3 *h = ds_sqlite_handle(db);
     ds_status rs = find_item(db, key, &out->item, d);
     if (rs != DS_OK) goto out;
     rs = DS_DBERROR;
@@ -596,7 +596,7 @@ ds_status ds_read_migrate(const char *db_path, int *applied, ds_diag *d)
     if (ds_db_open(db_path, DS_DB_READWRITE, &db, d)) return d->status ? d->status : DS_DBERROR;
     int before = ds_db_migrated(db);
     if (before < 0) {
-        ds_fail(d, DS_DBERROR, "cannot read database '%s': %s", db_path, sqlite3_errmsg(ds_db_handle(db)));
+        ds_fail(d, DS_DBERROR, "cannot read database '%s': %s", db_path, sqlite3_errmsg(ds_sqlite_handle(db)));
         goto out;
     }
     if (before == 0) {

@@ -82,7 +82,7 @@ typedef struct cfail {
 typedef struct runner {
     const ds_run_opts *o;
     ds_diag *d;
-    int lockfd;
+    ds_lock *lock;
     ds_db *db;
     ds_writer *w;
     ds_plan plan;
@@ -1057,9 +1057,8 @@ ds_status ds_run(const ds_run_opts *o, ds_diag *d)
     memset(&R, 0, sizeof R);
     R.o = o;
     R.d = d;
-    R.lockfd = -1;
     R.mono0 = mono_ms();
-    R.busy_ms = o->busy_ms < 0 ? 5000 : o->busy_ms;
+    R.busy_ms = o->busy_ms < 0 ? DS_BUSY_TIMEOUT_MS : o->busy_ms;
     R.jobs = o->jobs > 0 ? o->jobs : default_jobs();
     ds_plan_init(&R.plan);
     ds_status st = DS_OK;
@@ -1069,13 +1068,13 @@ ds_status ds_run(const ds_run_opts *o, ds_diag *d)
         ds_fail(d, DS_USAGE, "no database given (use --db FILE or set DASHSPEC_DB)");
         return DS_USAGE;
     }
-    ds_exec_configure();
+    ds_exec_configure(o->db_path);
     /* The lock first: a second run must not even migrate. A dry run writes
      * nothing and takes no lock. */
-    if (!o->dry_run && (R.lockfd = ds_db_lock(o->db_path, d)) < 0) return d->status;
+    if (!o->dry_run && ds_db_lock(o->db_path, &R.lock, d) < 0) return d->status;
     /* --busy-timeout bounds the wait of the open's first read too (an
      * exclusive lock held by another writer). */
-    ds_db_default_busy_timeout(R.busy_ms);
+    ds_db_default_busy_timeout(o->db_path, R.busy_ms);
     if (ds_db_open(o->db_path, o->dry_run ? DS_DB_READONLY : DS_DB_READWRITE, &R.db, d)) goto out;
     ds_db_busy_timeout(R.db, R.busy_ms);
     if (!o->dry_run && ds_db_migrate(R.db, d)) goto out;
@@ -1143,6 +1142,6 @@ done:
     /* Every SQLite connection to the file is closed before the lock's fd:
      * closing any descriptor of a file drops the process's POSIX locks on it. */
     ds_db_close(R.db);
-    ds_db_unlock(R.lockfd);
+    ds_db_unlock(R.lock);
     return st;
 }

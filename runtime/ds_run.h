@@ -43,7 +43,7 @@ typedef struct ds_run_opts {
     int jobs;                       /* items at once, 1..64; 0 = online cores, at most 8 */
     int64_t now;                    /* the run's time (--now or the clock) */
     int now_fixed;                  /* now came from --now: --watch advances it in real time */
-    int64_t busy_ms;                /* how long a locked database is waited on; < 0 = 5000 */
+    int64_t busy_ms;                /* how long a locked database is waited on; < 0 = DS_BUSY_TIMEOUT_MS */
     /* Set (to the signal number) by the caller's SIGINT/SIGTERM handler. A run
      * stops at once: queries in flight are interrupted and not recorded,
      * what was committed stays. --watch finishes the items in flight first. */

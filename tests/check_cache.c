@@ -3,7 +3,7 @@
  * write, the writer's authorizer, the run log and its retention, and the
  * watch helpers (data_version, plan fingerprint).
  */
-#include <sqlite3.h>
+#include "sqlite/sqlite_int.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +94,7 @@ END_TEST
 
 START_TEST(writer_may_write_only_its_tables)
 {
-    sqlite3 *h = ds_db_handle(db);
+    sqlite3 *h = ds_sqlite_handle(db);
     static const char *const refused[] = {
         "INSERT INTO app VALUES (2)", "DELETE FROM app", "UPDATE app SET v = 3",
         "CREATE TABLE x (a)", "DROP TABLE app", "ATTACH ':memory:' AS m", "PRAGMA writable_schema = 1",

@@ -133,17 +133,19 @@ START_TEST(lock_is_exclusive)
     char *path = ds_write(dir, "x.db", "");
     ds_diag d;
     ds_diag_init(&d);
-    int fd = ds_db_lock(path, &d);
-    ck_assert_int_ge(fd, 0);
+    ds_lock *l = NULL, *l2 = NULL;
+    ck_assert_int_eq(ds_db_lock(path, &l, &d), 0);
+    ck_assert_ptr_nonnull(l);
     /* A second open file description cannot take it, even in this process. */
-    ck_assert_int_eq(ds_db_lock(path, &d), -1);
+    ck_assert_int_eq(ds_db_lock(path, &l2, &d), -1);
+    ck_assert_ptr_null(l2);
     ck_assert_int_eq(d.status, DS_LOCKED);
-    ds_db_unlock(fd);
+    ds_db_unlock(l);
     ds_diag_free(&d);
     ds_diag_init(&d);
-    fd = ds_db_lock(path, &d);
-    ck_assert_int_ge(fd, 0);
-    ds_db_unlock(fd);
+    ck_assert_int_eq(ds_db_lock(path, &l, &d), 0);
+    ck_assert_ptr_nonnull(l);
+    ds_db_unlock(l);
     ds_diag_free(&d);
     free(path);
     ds_tmp_cleanup(dir);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include "ds_common.h"
 #include "ds_test.h"
+#include "sqlite/sqlite_int.h"
 #include "fault/proc.h"
 
 static char *dir;
@@ -665,7 +666,7 @@ START_TEST(connections_are_hardened)
         ds_diag_init(&d);
         ds_db *c = NULL;
         ck_assert_int_eq(ds_db_open(modes[m] == DS_DB_MEMORY ? NULL : db, modes[m], &c, &d), 0);
-        sqlite3 *h = ds_db_handle(c);
+        sqlite3 *h = ds_sqlite_handle(c);
         ck_assert_int_eq(dbconfig(h, SQLITE_DBCONFIG_DEFENSIVE), 1);
         ck_assert_int_eq(dbconfig(h, SQLITE_DBCONFIG_TRUSTED_SCHEMA), 0);
         ck_assert_int_eq(dbconfig(h, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION), 0);

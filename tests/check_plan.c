@@ -12,6 +12,7 @@
 #include <string.h>
 #include "ds_compiler.h"
 #include "ds_test.h"
+#include "sqlite/sqlite_int.h"
 
 static ds_item *push(ds_plan *p, const char *key)
 {
@@ -206,7 +207,7 @@ START_TEST(round_trip_every_field)
     ck_assert_int_eq(changed, 0);
 
     /* The row itself: source, version, JSON encodings a person can read. */
-    sqlite3 *h = ds_db_handle(db);
+    sqlite3 *h = ds_sqlite_handle(db);
     sqlite3_stmt *st;
     ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT source, sqlite_version, params, tags, options, group_name,"
                                            " length(compiled_at) FROM dashspec_plan WHERE key = 'hourly_status'",
@@ -241,7 +242,7 @@ static char *q1(ds_db *db, const char *sql)
 {
     sqlite3_stmt *st;
     char *r = NULL;
-    ck_assert_int_eq(sqlite3_prepare_v2(ds_db_handle(db), sql, -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(ds_sqlite_handle(db), sql, -1, &st, NULL), SQLITE_OK);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
         r = strdup((const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
@@ -262,7 +263,7 @@ START_TEST(changed_flag_and_old_keys)
     ck_assert_int_eq(ds_plan_store(db, &p, &changed, &d), 0);
     ck_assert_int_eq(changed, 1);
     /* Mark every row; an unchanged store must not touch them. */
-    ck_assert_int_eq(sqlite3_exec(ds_db_handle(db), "UPDATE dashspec_plan SET compiled_at = 'old'", NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(ds_sqlite_handle(db), "UPDATE dashspec_plan SET compiled_at = 'old'", NULL, NULL, NULL), SQLITE_OK);
     ck_assert_int_eq(ds_plan_store(db, &p, &changed, &d), 0);
     ck_assert_int_eq(changed, 0);
     char *s = q1(db, "SELECT group_concat(compiled_at) FROM dashspec_plan");
@@ -327,7 +328,7 @@ START_TEST(store_is_one_transaction)
     ds_plan_free(&p);
     /* In-memory connections keep triggers: make the last insert fail after
      * the delete of 'old' and the insert of 'a' already happened. */
-    ck_assert_int_eq(sqlite3_exec(ds_db_handle(db),
+    ck_assert_int_eq(sqlite3_exec(ds_sqlite_handle(db),
         "CREATE TRIGGER boom BEFORE INSERT ON dashspec_plan WHEN NEW.key = 'z'"
         " BEGIN SELECT RAISE(ABORT, 'boom'); END", NULL, NULL, NULL), SQLITE_OK);
     ds_plan_init(&p);
@@ -341,7 +342,7 @@ START_TEST(store_is_one_transaction)
     ck_assert_str_eq(s, "old");
     free(s);
     /* And the connection is usable: no transaction left open. */
-    ck_assert_int_eq(sqlite3_get_autocommit(ds_db_handle(db)), 1);
+    ck_assert_int_eq(sqlite3_get_autocommit(ds_sqlite_handle(db)), 1);
     ds_plan_free(&p);
     ds_diag_free(&d);
     ds_db_close(db);
@@ -392,7 +393,7 @@ START_TEST(load_without_table_and_damaged_rows)
                  "DELETE FROM dashspec_plan; INSERT INTO dashspec_plan (key, kind, shape, sql, params, ttl, refresh,"
                  " timeout, max_rows, max_bytes, source, spec_hash, sqlite_version, compiled_at)"
                  " VALUES ('k', 'metric', 'rows', 'SELECT 1', %s, 1, 1, 1, 1, 1, 'f:1', 'h', 'v', 't')", bad[i]);
-        ck_assert_int_eq(sqlite3_exec(ds_db_handle(db), sql, NULL, NULL, NULL), SQLITE_OK);
+        ck_assert_int_eq(sqlite3_exec(ds_sqlite_handle(db), sql, NULL, NULL, NULL), SQLITE_OK);
         ds_diag_init(&d);
         ck_assert_msg(ds_plan_load(db, &p, &d) == -1, "params %s loaded", bad[i]);
         ck_assert_uint_eq(p.n, 0);
@@ -401,7 +402,7 @@ START_TEST(load_without_table_and_damaged_rows)
         ds_diag_free(&d);
     }
     /* A hand-written row with extra spaces and escapes still loads. */
-    ck_assert_int_eq(sqlite3_exec(ds_db_handle(db),
+    ck_assert_int_eq(sqlite3_exec(ds_sqlite_handle(db),
         "UPDATE dashspec_plan SET params = ' { \"a\" : \"\\u00e9\\ud83d\\ude00\" , \"b\" : -5 } ',"
         " tags = ' [ ] ', options = ' { } ', source = 'nocolon'", NULL, NULL, NULL), SQLITE_OK);
     ds_diag_init(&d);

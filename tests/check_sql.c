@@ -7,12 +7,12 @@
  * starting on line 6, column 7) so these tests do not depend on the loader;
  * tests/check_fixtures.c covers the same rules end to end through YAML.
  */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ds_compiler.h"
 #include "ds_test.h"
+#include "sqlite/sqlite_int.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -347,22 +347,22 @@ END_TEST
 
 START_TEST(authorizer_direct)
 {
-    ds_sql_auth au = {""};
-    ck_assert_int_eq(ds_sql_authorizer(&au, SQLITE_SELECT, NULL, NULL, NULL, NULL), SQLITE_OK);
-    ck_assert_int_eq(ds_sql_authorizer(&au, SQLITE_READ, "sites", "id", "main", NULL), SQLITE_OK);
-    ck_assert_int_eq(ds_sql_authorizer(&au, SQLITE_FUNCTION, NULL, "count", NULL, NULL), SQLITE_OK);
-    ck_assert_int_eq(ds_sql_authorizer(&au, SQLITE_RECURSIVE, NULL, NULL, NULL, NULL), SQLITE_OK);
+    ds_sqlite_auth au = {""};
+    ck_assert_int_eq(ds_sqlite_authorizer(&au, SQLITE_SELECT, NULL, NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(ds_sqlite_authorizer(&au, SQLITE_READ, "sites", "id", "main", NULL), SQLITE_OK);
+    ck_assert_int_eq(ds_sqlite_authorizer(&au, SQLITE_FUNCTION, NULL, "count", NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(ds_sqlite_authorizer(&au, SQLITE_RECURSIVE, NULL, NULL, NULL, NULL), SQLITE_OK);
     ck_assert_str_eq(au.why, "");
-    ck_assert_int_eq(ds_sql_authorizer(&au, SQLITE_INSERT, "sites", NULL, "main", NULL), SQLITE_DENY);
+    ck_assert_int_eq(ds_sqlite_authorizer(&au, SQLITE_INSERT, "sites", NULL, "main", NULL), SQLITE_DENY);
     ck_assert_str_eq(au.why, "statement is not read-only: INSERT into sites is not allowed");
     /* The first refusal is kept. */
-    ck_assert_int_eq(ds_sql_authorizer(&au, SQLITE_ATTACH, "x", NULL, NULL, NULL), SQLITE_DENY);
+    ck_assert_int_eq(ds_sqlite_authorizer(&au, SQLITE_ATTACH, "x", NULL, NULL, NULL), SQLITE_DENY);
     ck_assert_str_eq(au.why, "statement is not read-only: INSERT into sites is not allowed");
     /* A NULL context is allowed (the runtime needs no message). */
-    ck_assert_int_eq(ds_sql_authorizer(NULL, SQLITE_PRAGMA, "journal_mode", NULL, NULL, NULL), SQLITE_DENY);
-    ck_assert_int_eq(ds_sql_authorizer(NULL, SQLITE_TRANSACTION, "BEGIN", NULL, NULL, NULL), SQLITE_DENY);
-    ck_assert_int_eq(ds_sql_authorizer(NULL, SQLITE_UPDATE, "sites", "status", "main", NULL), SQLITE_DENY);
-    ck_assert_int_eq(ds_sql_authorizer(NULL, SQLITE_CREATE_TEMP_TABLE, "t", NULL, "temp", NULL), SQLITE_DENY);
+    ck_assert_int_eq(ds_sqlite_authorizer(NULL, SQLITE_PRAGMA, "journal_mode", NULL, NULL, NULL), SQLITE_DENY);
+    ck_assert_int_eq(ds_sqlite_authorizer(NULL, SQLITE_TRANSACTION, "BEGIN", NULL, NULL, NULL), SQLITE_DENY);
+    ck_assert_int_eq(ds_sqlite_authorizer(NULL, SQLITE_UPDATE, "sites", "status", "main", NULL), SQLITE_DENY);
+    ck_assert_int_eq(ds_sqlite_authorizer(NULL, SQLITE_CREATE_TEMP_TABLE, "t", NULL, "temp", NULL), SQLITE_DENY);
 }
 END_TEST
 
@@ -477,7 +477,7 @@ START_TEST(several_items_one_pass)
     ck_assert_int_eq(p.items[1].bad, 0);
     ck_assert_int_eq(p.items[2].bad, 1);
     /* The authorizer is gone afterwards: the connection can write again. */
-    ck_assert_int_eq(sqlite3_exec(ds_db_handle(db), "CREATE TABLE later (x); INSERT INTO later VALUES (1)", NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(ds_sqlite_handle(db), "CREATE TABLE later (x); INSERT INTO later VALUES (1)", NULL, NULL, NULL), SQLITE_OK);
     ds_diag_free(&d);
     ds_plan_free(&p);
     ds_db_close(db);
@@ -537,7 +537,7 @@ START_TEST(explain_lint_rows_from_stat1)
         "ANALYZE;", &d), 0);
     /* The case at hand: no row for the table, the partial index's first. */
     sqlite3_stmt *st = NULL;
-    ck_assert_int_eq(sqlite3_prepare_v2(ds_db_handle(db), "SELECT group_concat(stat, '|') FROM sqlite_stat1"
+    ck_assert_int_eq(sqlite3_prepare_v2(ds_sqlite_handle(db), "SELECT group_concat(stat, '|') FROM sqlite_stat1"
                                         " WHERE tbl = 'messages'", -1, &st, NULL), SQLITE_OK);
     ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
     ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "10 10|300 300");

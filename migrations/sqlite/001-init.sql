@@ -1,5 +1,5 @@
 -- 001-init: dashspec's tables. Idempotent: runnable by hand with
---   sqlite3 DB < migrations/001-init.sql
+--   sqlite3 DB < migrations/sqlite/001-init.sql
 -- and never drops or rewrites existing data. An application that already has
 -- a dashboard_cache table (the origin's migration 049) keeps it as it is:
 -- dashspec writes only the four columns the contract names.

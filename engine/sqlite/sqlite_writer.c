@@ -1,7 +1,8 @@
 /*
- * ds_cache.c — the writer: the one read-write connection that writes
- * dashboard_cache, dashspec_state and dashspec_runs, and the one query pair
- * that reads them back (ds_state_load).
+ * sqlite_writer.c — the SQLite engine's writer (engine/engine.h: writer_open
+ * ... plan_fingerprint): the one read-write connection that writes
+ * dashboard_cache, dashspec_state and dashspec_runs (sqlite_state.c reads
+ * them back).
  *
  * Every value is written in its own short IMMEDIATE transaction together with
  * its state row, so a reader (or a kill -9) sees either the old value or the
@@ -12,15 +13,15 @@
  *
  * The connection gets an authorizer that allows writes to dashboard_cache and
  * dashspec_* tables only; triggers are already off on read-write connections
- * (ds_db_open), so nothing the user's schema declares can widen that.
+ * (sqlite_open.c), so nothing the user's schema declares can widen that.
  */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "ds_cache.h"
+#include "sqlite_int.h"
 
-struct ds_writer {
+typedef struct sq_writer {
+    ds_writer base;                         /* base.eng == &ds_sqlite_engine */
     ds_db *db;
     sqlite3 *h;
     int wal;
@@ -30,8 +31,8 @@ struct ds_writer {
     sqlite3_stmt *state_ok, *state_fail;
     sqlite3_stmt *run_insert, *run_trim;
     sqlite3_stmt *data_version, *plan_rows; /* prepared on first use */
-    int batch;                              /* in ds_cache_batch_begin's transaction */
-};
+    int batch;                              /* in batch_begin's transaction */
+} sq_writer;
 
 /* ---------------------------------------------------------------- authorizer */
 
@@ -109,7 +110,7 @@ static int run_stmt(sqlite3 *h, sqlite3_stmt *st, char **msg)
     return rc;
 }
 
-static int prep(ds_writer *w, const char *sql, sqlite3_stmt **st, ds_diag *d)
+static int prep(sq_writer *w, const char *sql, sqlite3_stmt **st, ds_diag *d)
 {
     int rc = sqlite3_prepare_v3(w->h, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
     if (rc != SQLITE_OK) {
@@ -136,12 +137,13 @@ static int64_t add_sat(int64_t a, int64_t b)
 
 /* ---------------------------------------------------------------- the writer */
 
-ds_writer *ds_writer_new(ds_db *db, ds_diag *d)
+ds_writer *ds_sqlite_writer_open(ds_db *db, ds_diag *d)
 {
-    ds_writer *w = calloc(1, sizeof *w);
+    sq_writer *w = calloc(1, sizeof *w);
     if (!w) { ds_fail(d, DS_DBERROR, "out of memory"); return NULL; }
+    w->base.eng = &ds_sqlite_engine;
     w->db = db;
-    w->h = ds_db_handle(db);
+    w->h = ds_sqlite_handle(db);
 
     /* Read the journal mode (a query, not a change) before the authorizer. */
     sqlite3_stmt *st = NULL;
@@ -192,14 +194,15 @@ ds_writer *ds_writer_new(ds_db *db, ds_diag *d)
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &w->run_insert, d) ||
         prep(w, "DELETE FROM dashspec_runs WHERE id <= last_insert_rowid() - ?1", &w->run_trim, d))
         goto fail;
-    return w;
+    return &w->base;
 fail:
-    ds_writer_free(w);
+    ds_sqlite_writer_close(&w->base);
     return NULL;
 }
 
-void ds_writer_free(ds_writer *w)
+void ds_sqlite_writer_close(ds_writer *base)
 {
+    sq_writer *w = (sq_writer *)base;
     if (!w) return;
     sqlite3_stmt *all[] = {w->begin, w->commit, w->rollback, w->cache_upsert, w->cache_update,
                            w->cache_insert, w->state_ok, w->state_fail, w->run_insert, w->run_trim,
@@ -209,11 +212,11 @@ void ds_writer_free(ds_writer *w)
     free(w);
 }
 
-int ds_writer_wal(const ds_writer *w) { return w->wal; }
+int ds_sqlite_writer_concurrent(const ds_writer *base) { return ((const sq_writer *)base)->wal; }
 
 /* Ends a write: on rc != OK rolls back (if a transaction is open), sorts the
  * error and reports it. */
-static int finish(ds_writer *w, int rc, char *msg, char **err, ds_diag *d)
+static int finish(sq_writer *w, int rc, char *msg, char **err, ds_diag *d)
 {
     if (rc == SQLITE_OK) { free(msg); return DS_W_OK; }
     /* In a batch the caller rolls everything back and writes the items one
@@ -231,20 +234,21 @@ static int finish(ds_writer *w, int rc, char *msg, char **err, ds_diag *d)
     return k;
 }
 
-static int begin(ds_writer *w, int64_t wait_ms, char **msg)
+static int begin(sq_writer *w, int64_t wait_ms, char **msg)
 {
     if (w->batch) return SQLITE_OK;
     ds_db_busy_timeout(w->db, wait_ms < 0 ? 0 : wait_ms);
     return run_stmt(w->h, w->begin, msg);
 }
 
-static int commit(ds_writer *w, char **msg)
+static int commit(sq_writer *w, char **msg)
 {
     return w->batch ? SQLITE_OK : run_stmt(w->h, w->commit, msg);
 }
 
-int ds_cache_batch_begin(ds_writer *w, int64_t wait_ms)
+int ds_sqlite_batch_begin(ds_writer *base, int64_t wait_ms)
 {
+    sq_writer *w = (sq_writer *)base;
     if (w->batch) return DS_W_OK;
     char *msg = NULL;
     int rc = begin(w, wait_ms, &msg);
@@ -254,8 +258,9 @@ int ds_cache_batch_begin(ds_writer *w, int64_t wait_ms)
     return classify(rc);
 }
 
-int ds_cache_batch_commit(ds_writer *w)
+int ds_sqlite_batch_commit(ds_writer *base)
 {
+    sq_writer *w = (sq_writer *)base;
     if (!w->batch) return DS_W_OK;
     w->batch = 0;
     int rc = run_stmt(w->h, w->commit, NULL);
@@ -264,15 +269,17 @@ int ds_cache_batch_commit(ds_writer *w)
     return classify(rc);
 }
 
-void ds_cache_batch_abort(ds_writer *w)
+void ds_sqlite_batch_abort(ds_writer *base)
 {
+    sq_writer *w = (sq_writer *)base;
     w->batch = 0;
     if (!sqlite3_get_autocommit(w->h)) run_stmt(w->h, w->rollback, NULL);
 }
 
-int ds_cache_put(ds_writer *w, const ds_item *it, const ds_result *r, int64_t now,
+int ds_sqlite_put(ds_writer *base, const ds_item *it, const ds_result *r, int64_t now,
                  int64_t wait_ms, char **err, ds_diag *d)
 {
+    sq_writer *w = (sq_writer *)base;
     char *msg = NULL;
     int rc = begin(w, wait_ms, &msg);
     if (rc == SQLITE_OK) {
@@ -304,20 +311,11 @@ int ds_cache_put(ds_writer *w, const ds_item *it, const ds_result *r, int64_t no
     return finish(w, rc, msg, err, d);
 }
 
-int ds_cache_fail(ds_writer *w, const ds_item *it, int64_t prev_failures, const char *error,
-                  int64_t now, int64_t wait_ms, char **err, ds_diag *d)
+int ds_sqlite_fail(ds_writer *base, const ds_item *it, int64_t failures, const char *error,
+                   int64_t duration_ms, int64_t now, int64_t next_attempt, int64_t wait_ms,
+                   char **err, ds_diag *d)
 {
-    return ds_cache_fail_timed(w, it, prev_failures, error, -1, now, wait_ms, err, d);
-}
-
-int ds_cache_fail_timed(ds_writer *w, const ds_item *it, int64_t prev_failures, const char *error,
-                        int64_t duration_ms, int64_t now, int64_t wait_ms, char **err, ds_diag *d)
-{
-    int64_t failures = prev_failures < 0 ? 1 : prev_failures + 1;
-    /* The same backoff ds_due applies: 1, 2, 4 ... minutes, capped at refresh. */
-    int64_t delay = failures - 1 >= 40 ? it->refresh : (int64_t)60 << (failures - 1);
-    if (delay > it->refresh) delay = it->refresh;
-    if (delay < 0) delay = 0;
+    sq_writer *w = (sq_writer *)base;
     char *msg = NULL;
     int rc = begin(w, wait_ms, &msg);
     if (rc == SQLITE_OK) {
@@ -326,7 +324,7 @@ int ds_cache_fail_timed(ds_writer *w, const ds_item *it, int64_t prev_failures, 
         int b = bind_time(s, 2, now);
         sqlite3_bind_text(s, 3, error ? error : "unknown error", -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 4, failures);
-        b |= bind_time(s, 5, add_sat(now, delay));
+        b |= bind_time(s, 5, next_attempt);
         if (duration_ms >= 0) sqlite3_bind_int64(s, 6, duration_ms);
         else sqlite3_bind_null(s, 6);
         rc = b ? SQLITE_NOMEM : run_stmt(w->h, s, &msg);
@@ -335,8 +333,9 @@ int ds_cache_fail_timed(ds_writer *w, const ds_item *it, int64_t prev_failures, 
     return finish(w, rc, msg, err, d);
 }
 
-int ds_cache_record_run(ds_writer *w, const ds_run_record *rec, int64_t wait_ms, char **err, ds_diag *d)
+int ds_sqlite_record_run(ds_writer *base, const ds_run_record *rec, int64_t wait_ms, char **err, ds_diag *d)
 {
+    sq_writer *w = (sq_writer *)base;
     char *msg = NULL;
     int rc = begin(w, wait_ms, &msg);
     if (rc == SQLITE_OK) {
@@ -362,8 +361,9 @@ int ds_cache_record_run(ds_writer *w, const ds_run_record *rec, int64_t wait_ms,
     return finish(w, rc, msg, err, d);
 }
 
-int ds_cache_data_version(ds_writer *w, int64_t *v)
+int ds_sqlite_data_version(ds_writer *base, int64_t *v)
 {
+    sq_writer *w = (sq_writer *)base;
     if (!w->data_version &&
         sqlite3_prepare_v3(w->h, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT, &w->data_version, NULL) != SQLITE_OK)
         return -1;
@@ -373,8 +373,9 @@ int ds_cache_data_version(ds_writer *w, int64_t *v)
     return rc == SQLITE_ROW ? 0 : -1;
 }
 
-int ds_cache_plan_fingerprint(ds_writer *w, uint64_t *fp)
+int ds_sqlite_plan_fingerprint(ds_writer *base, uint64_t *fp)
 {
+    sq_writer *w = (sq_writer *)base;
     if (!w->plan_rows &&
         sqlite3_prepare_v3(w->h, "SELECT * FROM dashspec_plan ORDER BY key", -1, SQLITE_PREPARE_PERSISTENT,
                            &w->plan_rows, NULL) != SQLITE_OK)
@@ -396,169 +397,4 @@ int ds_cache_plan_fingerprint(ds_writer *w, uint64_t *fp)
     if (rc != SQLITE_DONE) return -1;
     *fp = h;
     return 0;
-}
-
-/* ---------------------------------------------------------------- reading state */
-
-/* n decimal digits at s, or -1. */
-static int digits(const unsigned char *s, int n)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
-/* Bounds for numbers read back from dashspec_state: a year of milliseconds,
- * and a failure count whose backoff is long capped at refresh. */
-#define DS_MAX_DURATION_MS ((int64_t)366 * 86400 * 1000)
-#define DS_MAX_FAILURES ((int64_t)1 << 30)
-
-static int64_t clamp(int64_t v, int64_t lo, int64_t hi)
-{
-    return v < lo ? lo : v > hi ? hi : v;
-}
-
-/* "YYYY-MM-DD HH:MM:SS", also with a 'T' and a trailing fraction or 'Z' (an
- * application's own rows may be written by another language). 0 ok, -1 not a
- * time we understand. The same calendar rules as ds_time_parse, without
- * sscanf and timegm: a no-op run parses two times per item, and those two
- * calls were most of its cost. */
-static int parse_ts(const unsigned char *s, int n, int64_t *out)
-{
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (!s || n < 19) return -1;
-    if (n > 19 && s[19] != '.' && s[19] != 'Z') return -1;
-    if (s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':')
-        return -1;
-    int64_t y = digits(s, 4);
-    int m = digits(s + 5, 2), d = digits(s + 8, 2);
-    int hh = digits(s + 11, 2), mm = digits(s + 14, 2), ss = digits(s + 17, 2);
-    if (y < 0 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] || hh < 0 || hh > 23 ||
-        mm < 0 || mm > 59 || ss < 0 || ss > 59)
-        return -1;
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (m == 2 && d == 29 && !leap) return -1;
-    /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
-     * days_from_civil; y >= 0 here). */
-    y -= m <= 2;
-    int64_t era = y / 400, yoe = y - era * 400;
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    int64_t days = era * 146097 + doe - 719468;
-    *out = days * 86400 + hh * 3600 + mm * 60 + ss;
-    return 0;
-}
-
-static int cmp_key(const void *a, const void *b)
-{
-    const ds_item *x = *(const ds_item *const *)a, *y = *(const ds_item *const *)b;
-    return strcmp(x->key, y->key);
-}
-
-/* Index range [*lo, *hi) of items whose key is k, in the sorted index. */
-static int find_key(const ds_item *const *ix, size_t n, const char *k, size_t *lo, size_t *hi)
-{
-    size_t a = 0, b = n;
-    while (a < b) {
-        size_t m = a + (b - a) / 2;
-        if (strcmp(ix[m]->key, k) < 0) a = m + 1; else b = m;
-    }
-    size_t e = a;
-    while (e < n && strcmp(ix[e]->key, k) == 0) e++;
-    *lo = a;
-    *hi = e;
-    return e > a;
-}
-
-/* Prepares sql; a missing table (a database never migrated) yields *st = NULL
- * and 0. Other errors: -1, reported. */
-static int prep_read(sqlite3 *h, ds_db *db, const char *sql, sqlite3_stmt **st, ds_diag *d)
-{
-    *st = NULL;
-    if (sqlite3_prepare_v2(h, sql, -1, st, NULL) == SQLITE_OK) return 0;
-    const char *m = sqlite3_errmsg(h);
-    if ((sqlite3_errcode(h) & 0xff) == SQLITE_ERROR && strncmp(m, "no such table", 13) == 0) return 0;
-    return ds_fail(d, DS_DBERROR, "cannot read database '%s': %s", ds_db_path(db), m);
-}
-
-int ds_state_load(ds_db *db, const ds_plan *p, ds_item_state *st, ds_diag *d)
-{
-    sqlite3 *h = ds_db_handle(db);
-    sqlite3_stmt *q = NULL;
-    int rc = 0, src = SQLITE_DONE;
-    const ds_item **ix = NULL;
-    for (size_t i = 0; i < p->n; i++) memset(&st[i], 0, sizeof st[i]);
-    if (p->n == 0) return 0;
-    if (!(ix = malloc(p->n * sizeof *ix))) return ds_fail(d, DS_DBERROR, "out of memory");
-    int sorted = 1;
-    for (size_t i = 0; i < p->n; i++) {
-        ix[i] = &p->items[i];
-        if (i && sorted && strcmp(ix[i - 1]->key, ix[i]->key) > 0) sorted = 0;
-    }
-    if (!sorted) qsort(ix, p->n, sizeof *ix, cmp_key);   /* a loaded plan is already by key */
-
-    /* One query per table, not one per key: a no-op run reads two result sets. */
-    if ((rc = prep_read(h, db, "SELECT cache_key, created_at, expires_at FROM dashboard_cache", &q, d)))
-        goto out;
-    while (q && (src = sqlite3_step(q)) == SQLITE_ROW) {
-        const char *k = (const char *)sqlite3_column_text(q, 0);
-        size_t lo, hi;
-        if (!k || !find_key(ix, p->n, k, &lo, &hi)) continue;
-        int64_t c = 0, e = 0;
-        /* A time we cannot read counts as long ago: the value is recomputed. */
-        if (parse_ts(sqlite3_column_text(q, 1), sqlite3_column_bytes(q, 1), &c)) c = 0;
-        if (parse_ts(sqlite3_column_text(q, 2), sqlite3_column_bytes(q, 2), &e)) e = 0;
-        for (size_t j = lo; j < hi; j++) {
-            ds_item_state *s = &st[ix[j] - p->items];
-            s->has_value = 1;
-            s->created_at = c;
-            s->expires_at = e;
-        }
-    }
-    if (q && src != SQLITE_DONE) {
-        rc = ds_fail(d, DS_DBERROR, "cannot read database '%s': %s", ds_db_path(db), sqlite3_errmsg(h));
-        goto out;
-    }
-    sqlite3_finalize(q);
-    q = NULL;
-
-    if ((rc = prep_read(h, db, "SELECT cache_key, last_attempt, last_success, last_duration_ms, entries, "
-                               "last_error, failures, spec_hash FROM dashspec_state", &q, d)))
-        goto out;
-    while (q && (src = sqlite3_step(q)) == SQLITE_ROW) {
-        const char *k = (const char *)sqlite3_column_text(q, 0);
-        size_t lo, hi;
-        if (!k || !find_key(ix, p->n, k, &lo, &hi)) continue;
-        for (size_t j = lo; j < hi; j++) {
-            ds_item_state *s = &st[ix[j] - p->items];
-            s->has_state = 1;
-            if (parse_ts(sqlite3_column_text(q, 1), sqlite3_column_bytes(q, 1), &s->last_attempt)) s->last_attempt = 0;
-            if (parse_ts(sqlite3_column_text(q, 2), sqlite3_column_bytes(q, 2), &s->last_success)) s->last_success = 0;
-            /* The row may have been edited by hand: numbers are kept in a
-             * range the scheduler's arithmetic cannot overflow. */
-            s->last_duration_ms = sqlite3_column_type(q, 3) == SQLITE_NULL ? -1 : clamp(sqlite3_column_int64(q, 3), -1, DS_MAX_DURATION_MS);
-            s->entries = sqlite3_column_type(q, 4) == SQLITE_NULL ? -1 : sqlite3_column_int64(q, 4);
-            free(s->last_error);
-            s->last_error = NULL;
-            if (sqlite3_column_type(q, 5) != SQLITE_NULL) {
-                s->last_error = ds_strndup((const char *)sqlite3_column_text(q, 5), (size_t)sqlite3_column_bytes(q, 5));
-                if (!s->last_error) { rc = ds_fail(d, DS_DBERROR, "out of memory"); goto out; }
-            }
-            s->failures = clamp(sqlite3_column_int64(q, 6), 0, DS_MAX_FAILURES);
-            const unsigned char *hs = sqlite3_column_text(q, 7);
-            s->value_hash[0] = '\0';
-            if (hs && sqlite3_column_bytes(q, 7) < (int)sizeof s->value_hash)
-                memcpy(s->value_hash, hs, (size_t)sqlite3_column_bytes(q, 7) + 1);
-        }
-    }
-    if (q && src != SQLITE_DONE)
-        rc = ds_fail(d, DS_DBERROR, "cannot read database '%s': %s", ds_db_path(db), sqlite3_errmsg(h));
-out:
-    sqlite3_finalize(q);
-    free(ix);
-    if (rc) for (size_t i = 0; i < p->n; i++) ds_item_state_clear(&st[i]);
-    return rc;
 }

@@ -1,8 +1,10 @@
 /*
- * ds_exec.c — the executor: one read-only connection that runs spec queries.
+ * sqlite_exec.c — the SQLite engine's sources (engine/engine.h: source_open,
+ * source_close, source_busy_timeout, source_cancel_on, exec_item): one
+ * read-only connection that runs spec queries.
  *
  * Spec SQL cannot write: the connection is opened read-only (SQLite refuses
- * any write at the pager), and the compiler's authorizer (ds_sql_authorizer)
+ * any write at the pager), and the read-only authorizer (ds_sqlite_authorizer)
  * refuses at prepare time anything but reads, functions and recursive CTEs.
  * Each query is prepared once per process (cached by key and SQL text),
  * bound by name (:name, @name, $name, and :now), limited in time by a
@@ -13,13 +15,11 @@
  */
 #include <limits.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "ds_cache.h"
-#include "ds_compiler.h"
+#include "sqlite_int.h"
 
 /* One prepared statement, found by the item's key. */
 typedef struct slot {
@@ -28,10 +28,11 @@ typedef struct slot {
     sqlite3_stmt *st;
 } slot;
 
-struct ds_exec {
+typedef struct sq_exec {
+    ds_exec base;                       /* base.eng == &ds_sqlite_engine */
     ds_db *db;
     sqlite3 *h;
-    ds_sql_auth auth;                   /* the authorizer's first refusal */
+    ds_sqlite_auth auth;                   /* the authorizer's first refusal */
     slot *slots;                        /* open addressing, power-of-two size */
     size_t nslots, used;
     int64_t deadline_ns;                /* of the running query; 0 = none */
@@ -43,7 +44,7 @@ struct ds_exec {
     ds_cell *cells;                     /* one row's values */
     const char **cols;                  /* its column names */
     int cap;
-};
+} sq_exec;
 
 /* Keeps the whole process's SQLite heap bounded when the length limit is
  * evaded (many large columns in one row, json_group_array over millions of
@@ -85,7 +86,7 @@ static int64_t mono_ns(void)
 /* Called every 1000 VM steps: nonzero interrupts the statement. */
 static int progress(void *arg)
 {
-    ds_exec *x = arg;
+    sq_exec *x = arg;
     if ((x->cancel_sig && *x->cancel_sig) ||
         (x->cancel_flag && atomic_load_explicit(x->cancel_flag, memory_order_relaxed))) {
         x->cancelled = 1;
@@ -95,7 +96,7 @@ static int progress(void *arg)
     return 0;
 }
 
-void ds_exec_configure(void)
+void ds_sqlite_configure(void)
 {
     /* A sorter (GROUP BY, ORDER BY, DISTINCT) keeps up to max(PMASZ pages,
      * the connection's cache) in memory before it spills a sorted run to a
@@ -106,32 +107,34 @@ void ds_exec_configure(void)
     sqlite3_config(SQLITE_CONFIG_PMASZ, 64);
 }
 
-ds_exec *ds_exec_new(const char *db_path, ds_diag *d)
+ds_exec *ds_sqlite_source_open(const char *db_path, ds_diag *d)
 {
     ds_db *db = NULL;
     if (ds_db_open(db_path, DS_DB_READONLY, &db, d)) return NULL;
-    ds_exec *x = calloc(1, sizeof *x);
+    sq_exec *x = calloc(1, sizeof *x);
     if (!x) {
         ds_db_close(db);
         ds_fail(d, DS_DBERROR, "out of memory");
         return NULL;
     }
+    x->base.eng = &ds_sqlite_engine;
     x->db = db;
-    x->h = ds_db_handle(db);
+    x->h = ds_sqlite_handle(db);
     /* 512 KiB of page cache instead of SQLite's 2 MiB (it also sizes each
-     * sorter's memory before it spills, see ds_exec_configure): queries read
+     * sorter's memory before it spills, see ds_sqlite_configure): queries read
      * each page about once and the OS caches the file, so this costs no
      * measurable time (bench/results.md) and keeps a run's peak memory near
      * its values' size rather than SQLite's caches. */
     sqlite3_exec(x->h, "PRAGMA cache_size = -512", NULL, NULL, NULL);
-    sqlite3_set_authorizer(x->h, ds_sql_authorizer, &x->auth);
+    sqlite3_set_authorizer(x->h, ds_sqlite_authorizer, &x->auth);
     sqlite3_progress_handler(x->h, 1000, progress, x);
     heap_update(1, DS_MIN_LENGTH_LIMIT);
-    return x;
+    return &x->base;
 }
 
-void ds_exec_free(ds_exec *x)
+void ds_sqlite_source_close(ds_exec *b)
 {
+    sq_exec *x = (sq_exec *)b;
     if (!x) return;
     for (size_t i = 0; i < x->nslots; i++) {
         sqlite3_finalize(x->slots[i].st);
@@ -146,22 +149,17 @@ void ds_exec_free(ds_exec *x)
     heap_update(-1, 0);
 }
 
-void ds_exec_busy_timeout(ds_exec *x, int64_t ms)
+void ds_sqlite_source_busy_timeout(ds_exec *b, int64_t ms)
 {
+    sq_exec *x = (sq_exec *)b;
     ds_db_busy_timeout(x->db, ms < 0 ? 0 : ms);
 }
 
-void ds_exec_cancel_on(ds_exec *x, const volatile sig_atomic_t *sig, const atomic_int *flag)
+void ds_sqlite_source_cancel_on(ds_exec *b, const volatile sig_atomic_t *sig, const atomic_int *flag)
 {
+    sq_exec *x = (sq_exec *)b;
     x->cancel_sig = sig;
     x->cancel_flag = flag;
-}
-
-void ds_result_free(ds_result *r)
-{
-    if (!r) return;
-    free(r->json);
-    memset(r, 0, sizeof *r);
 }
 
 /* ---------------------------------------------------------------- statement cache */
@@ -173,7 +171,7 @@ static uint64_t hash_str(const char *s)
     return h;
 }
 
-static int grow(ds_exec *x)
+static int grow(sq_exec *x)
 {
     size_t n = x->nslots ? x->nslots * 2 : 64;
     slot *v = calloc(n, sizeof *v);
@@ -203,7 +201,7 @@ static int only_blank(sqlite3 *h, const char *tail)
 }
 
 /* The prepared statement for it, preparing it on first use. NULL with *err. */
-static sqlite3_stmt *statement(ds_exec *x, const ds_item *it, char **err)
+static sqlite3_stmt *statement(sq_exec *x, const ds_item *it, char **err)
 {
     if (x->used * 2 >= x->nslots && grow(x)) { *err = ds_strdup("out of memory"); return NULL; }
     size_t j = hash_str(it->key) & (x->nslots - 1);
@@ -250,37 +248,9 @@ static sqlite3_stmt *statement(ds_exec *x, const ds_item *it, char **err)
     return NULL;
 }
 
-/* ---------------------------------------------------------------- binding */
-
-/* Binds one value under every spelling the query may use (:x, @x, $x). */
-static int bind_named(sqlite3_stmt *st, const char *name, const ds_param *p, const char *text)
-{
-    static const char prefixes[] = ":@$";
-    char small[80];
-    size_t n = strlen(name);
-    char *buf = n + 2 <= sizeof small ? small : malloc(n + 2);
-    if (!buf) return -1;
-    int rc = SQLITE_OK;
-    for (int k = 0; k < 3 && rc == SQLITE_OK; k++) {
-        buf[0] = prefixes[k];
-        memcpy(buf + 1, name, n + 1);
-        int i = sqlite3_bind_parameter_index(st, buf);
-        if (i <= 0) continue;
-        if (text) rc = sqlite3_bind_text(st, i, text, -1, SQLITE_TRANSIENT);
-        else switch (p->type) {
-            case DS_PARAM_INT:
-            case DS_PARAM_BOOL: rc = sqlite3_bind_int64(st, i, p->i); break;
-            case DS_PARAM_REAL: rc = sqlite3_bind_double(st, i, p->r); break;
-            case DS_PARAM_TEXT: rc = sqlite3_bind_text(st, i, p->s ? p->s : "", -1, SQLITE_TRANSIENT); break;
-        }
-    }
-    if (buf != small) free(buf);
-    return rc == SQLITE_OK ? 0 : -1;
-}
-
 /* ---------------------------------------------------------------- running */
 
-static int ensure_cells(ds_exec *x, int n)
+static int ensure_cells(sq_exec *x, int n)
 {
     if (n <= x->cap) return 0;
     ds_cell *c = realloc(x->cells, (size_t)n * sizeof *c);
@@ -294,7 +264,7 @@ static int ensure_cells(ds_exec *x, int n)
 }
 
 /* The error of a failed step, copied at once (the next call overwrites it). */
-static char *step_error(ds_exec *x, const ds_item *it, int rc)
+static char *step_error(sq_exec *x, const ds_item *it, int rc)
 {
     if ((rc & 0xff) == SQLITE_INTERRUPT) {
         char b[32];
@@ -312,8 +282,9 @@ static char *step_error(ds_exec *x, const ds_item *it, int rc)
     return ds_strdup(sqlite3_errmsg(x->h));
 }
 
-int ds_exec_item(ds_exec *x, const ds_item *it, int64_t now, ds_result *out, char **err)
+int ds_sqlite_exec_item(ds_exec *b, const ds_item *it, int64_t now, ds_result *out, char **err)
 {
+    sq_exec *x = (sq_exec *)b;
     int64_t t0 = mono_ns();
     ds_shaper *sh = NULL;
     char *e = NULL;
@@ -323,14 +294,9 @@ int ds_exec_item(ds_exec *x, const ds_item *it, int64_t now, ds_result *out, cha
     sqlite3_stmt *st = statement(x, it, &e);
     if (!st) goto out;
 
-    for (size_t i = 0; i < it->nparams; i++)
-        if (bind_named(st, it->params[i].name, &it->params[i], NULL)) {
-            e = ds_asprintf("cannot bind :%s: %s", it->params[i].name, sqlite3_errmsg(x->h));
-            goto out;
-        }
     char ts[20];
     ds_time_format(now, ts);
-    if (bind_named(st, "now", NULL, ts)) { e = ds_strdup("out of memory"); goto out; }
+    if (ds_sqlite_bind(st, it, ts, &e)) goto out;
 
     /* Strings and blobs may be a few times the value's size on their way, and
      * never need to be enormous: a memory bomb fails here, at once. */

@@ -1,0 +1,247 @@
+/*
+ * engine.c — the engine interface's front: which engine a --db string
+ * selects, and the ds_db_* / ds_exec_* / ds_writer_* / ds_cache_* / ds_plan_*
+ * functions the compiler, the runtime and the CLI call, each one indirect
+ * call through the connection's ds_engine (engine/engine.h). Also the
+ * engine-neutral pieces of the interface (ds_db_exec_dir's directory walk,
+ * ds_describe_free).
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "engine.h"
+
+/* ---------------------------------------------------------------- selection */
+
+/* libpq's conninfo keywords that start a "key=value ..." string. */
+static const char *const pg_keywords[] = {
+    "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "service",
+    "sslmode", "connect_timeout", "application_name", "options", "target_session_attrs", NULL
+};
+
+int ds_engine_is_postgres(const char *t)
+{
+    if (!t) return 0;
+    if (strncmp(t, "postgres://", 11) == 0 || strncmp(t, "postgresql://", 13) == 0) return 1;
+    while (isspace((unsigned char)*t)) t++;
+    size_t n = 0;
+    while (t[n] && (isalnum((unsigned char)t[n]) || t[n] == '_')) n++;
+    size_t e = n;
+    while (t[e] == ' ' || t[e] == '\t') e++;
+    if (n == 0 || t[e] != '=') return 0;
+    for (const char *const *k = pg_keywords; *k; k++)
+        if (strlen(*k) == n && strncmp(*k, t, n) == 0) return 1;
+    return 0;
+}
+
+const ds_engine *ds_engine_for(const char *target, ds_diag *d)
+{
+    if (ds_engine_is_postgres(target)) {
+        ds_fail(d, DS_USAGE, "--db names a PostgreSQL database: the PostgreSQL engine is not built yet");
+        return NULL;
+    }
+    return &ds_sqlite_engine;
+}
+
+/* ---------------------------------------------------------------- store connections */
+
+int ds_db_open(const char *target, int mode, ds_db **out, ds_diag *d)
+{
+    *out = NULL;
+    const ds_engine *e = ds_engine_for(target, d);
+    if (!e) return -1;
+    return e->open(target, mode, out, d);
+}
+
+void ds_db_close(ds_db *db)
+{
+    if (db) db->eng->close(db);
+}
+
+const char *ds_db_path(const ds_db *db) { return db->eng->target(db); }
+
+void ds_db_busy_timeout(ds_db *db, int64_t ms) { db->eng->busy_timeout(db, ms); }
+
+void ds_db_default_busy_timeout(const char *target, int64_t ms)
+{
+    const ds_engine *e = ds_engine_is_postgres(target) ? NULL : &ds_sqlite_engine;
+    if (e && e->default_busy_timeout) e->default_busy_timeout(ms);
+}
+
+int ds_db_lock(const char *target, ds_lock **out, ds_diag *d)
+{
+    *out = NULL;
+    const ds_engine *e = ds_engine_for(target, d);
+    if (!e) return -2;
+    return e->lock(target, out, d);
+}
+
+void ds_db_unlock(ds_lock *l)
+{
+    if (l) l->eng->unlock(l);
+}
+
+int ds_db_migrate(ds_db *db, ds_diag *d) { return db->eng->migrate(db, d); }
+
+int ds_db_migrated(ds_db *db) { return db->eng->migrated(db); }
+
+int ds_db_exec_script(ds_db *db, const char *name, const char *sql, ds_diag *d)
+{
+    return db->eng->exec_script(db, name, sql, d);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int ds_db_exec_dir(ds_db *db, const char *dir, ds_diag *d)
+{
+    DIR *dp = opendir(dir);
+    if (!dp) {
+        ds_fail(d, DS_USAGE, "cannot read migrations directory '%s': %s", dir, strerror(errno));
+        return -1;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    struct dirent *e;
+    while ((e = readdir(dp))) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] == '.' || len < 5 || strcmp(e->d_name + len - 4, ".sql") != 0) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **v = realloc(names, cap * sizeof *v);
+            if (!v) { rc = ds_fail(d, DS_DBERROR, "out of memory"); goto out; }
+            names = v;
+        }
+        if (!(names[n] = ds_asprintf("%s/%s", dir, e->d_name))) { rc = ds_fail(d, DS_DBERROR, "out of memory"); goto out; }
+        n++;
+    }
+    qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        size_t len;
+        char *sql = ds_read_file(names[i], &len);
+        if (!sql) {
+            rc = ds_fail(d, DS_USAGE, "cannot read '%s': %s", names[i], strerror(errno));
+            break;
+        }
+        rc = ds_db_exec_script(db, names[i], sql, d);
+        free(sql);
+    }
+out:
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+    closedir(dp);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- state */
+
+int ds_state_load(ds_db *db, const ds_plan *p, ds_item_state *st, ds_diag *d)
+{
+    return db->eng->state_load(db, p, st, d);
+}
+
+/* ---------------------------------------------------------------- sources */
+
+void ds_exec_configure(const char *target)
+{
+    const ds_engine *e = ds_engine_is_postgres(target) ? NULL : &ds_sqlite_engine;
+    if (e && e->configure) e->configure();
+}
+
+ds_exec *ds_exec_new(const char *target, ds_diag *d)
+{
+    const ds_engine *e = ds_engine_for(target, d);
+    return e ? e->source_open(target, d) : NULL;
+}
+
+void ds_exec_free(ds_exec *x)
+{
+    if (x) x->eng->source_close(x);
+}
+
+void ds_exec_busy_timeout(ds_exec *x, int64_t ms) { x->eng->source_busy_timeout(x, ms); }
+
+void ds_exec_cancel_on(ds_exec *x, const volatile sig_atomic_t *sig, const atomic_int *flag)
+{
+    x->eng->source_cancel_on(x, sig, flag);
+}
+
+int ds_exec_item(ds_exec *x, const ds_item *it, int64_t now, ds_result *out, char **err)
+{
+    return x->eng->exec_item(x, it, now, out, err);
+}
+
+void ds_result_free(ds_result *r)
+{
+    if (!r) return;
+    free(r->json);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---------------------------------------------------------------- the writer */
+
+ds_writer *ds_writer_new(ds_db *db, ds_diag *d) { return db->eng->writer_open(db, d); }
+
+void ds_writer_free(ds_writer *w)
+{
+    if (w) w->eng->writer_close(w);
+}
+
+int ds_writer_wal(const ds_writer *w) { return w->eng->writer_concurrent(w); }
+
+int ds_cache_put(ds_writer *w, const ds_item *it, const ds_result *r, int64_t now,
+                 int64_t wait_ms, char **err, ds_diag *d)
+{
+    return w->eng->put(w, it, r, now, wait_ms, err, d);
+}
+
+int ds_cache_fail(ds_writer *w, const ds_item *it, int64_t prev_failures, const char *error,
+                  int64_t now, int64_t wait_ms, char **err, ds_diag *d)
+{
+    return ds_cache_fail_timed(w, it, prev_failures, error, -1, now, wait_ms, err, d);
+}
+
+int ds_cache_fail_timed(ds_writer *w, const ds_item *it, int64_t prev_failures, const char *error,
+                        int64_t duration_ms, int64_t now, int64_t wait_ms, char **err, ds_diag *d)
+{
+    int64_t failures = prev_failures < 0 ? 1 : prev_failures + 1;
+    /* The same backoff ds_due applies: 1, 2, 4 ... minutes, capped at refresh. */
+    int64_t delay = failures - 1 >= 40 ? it->refresh : (int64_t)60 << (failures - 1);
+    if (delay > it->refresh) delay = it->refresh;
+    if (delay < 0) delay = 0;
+    int64_t next = now > INT64_MAX - delay ? INT64_MAX : now + delay;
+    return w->eng->fail(w, it, failures, error, duration_ms, now, next, wait_ms, err, d);
+}
+
+int ds_cache_batch_begin(ds_writer *w, int64_t wait_ms) { return w->eng->batch_begin(w, wait_ms); }
+
+int ds_cache_batch_commit(ds_writer *w) { return w->eng->batch_commit(w); }
+
+void ds_cache_batch_abort(ds_writer *w) { w->eng->batch_abort(w); }
+
+int ds_cache_record_run(ds_writer *w, const ds_run_record *rec, int64_t wait_ms, char **err, ds_diag *d)
+{
+    return w->eng->record_run(w, rec, wait_ms, err, d);
+}
+
+int ds_cache_data_version(ds_writer *w, int64_t *v) { return w->eng->data_version(w, v); }
+
+int ds_cache_plan_fingerprint(ds_writer *w, uint64_t *fp) { return w->eng->plan_fingerprint(w, fp); }
+
+/* ---------------------------------------------------------------- describe */
+
+void ds_describe_free(ds_describe *x)
+{
+    if (!x) return;
+    free(x->error);
+    for (int i = 0; i < x->nparams; i++) free(x->params[i]);
+    free(x->params);
+    for (int i = 0; i < x->ncols; i++) free(x->cols[i]);
+    free(x->cols);
+    memset(x, 0, sizeof *x);
+}

@@ -1,0 +1,44 @@
+/*
+ * sqlite_engine.c — the SQLite engine's table of operations (engine/engine.h)
+ * and its claim on --db strings: every string that is not another engine's is
+ * a SQLite path (the in-memory check database has none).
+ */
+#include "sqlite_int.h"
+
+static int sq_accepts(const char *target)
+{
+    return !ds_engine_is_postgres(target);
+}
+
+const ds_engine ds_sqlite_engine = {
+    .name = "sqlite",
+    .accepts = sq_accepts,
+    .default_busy_timeout = ds_sqlite_default_busy_timeout,
+    .open = ds_sqlite_open,
+    .close = ds_sqlite_close,
+    .target = ds_sqlite_target,
+    .busy_timeout = ds_sqlite_busy_timeout,
+    .lock = ds_sqlite_lock,
+    .unlock = ds_sqlite_unlock,
+    .migrate = ds_sqlite_migrate,
+    .migrated = ds_sqlite_migrated,
+    .exec_script = ds_sqlite_exec_script,
+    .state_load = ds_sqlite_state_load,
+    .configure = ds_sqlite_configure,
+    .source_open = ds_sqlite_source_open,
+    .source_close = ds_sqlite_source_close,
+    .source_busy_timeout = ds_sqlite_source_busy_timeout,
+    .source_cancel_on = ds_sqlite_source_cancel_on,
+    .exec_item = ds_sqlite_exec_item,
+    .writer_open = ds_sqlite_writer_open,
+    .writer_close = ds_sqlite_writer_close,
+    .writer_concurrent = ds_sqlite_writer_concurrent,
+    .put = ds_sqlite_put,
+    .fail = ds_sqlite_fail,
+    .batch_begin = ds_sqlite_batch_begin,
+    .batch_commit = ds_sqlite_batch_commit,
+    .batch_abort = ds_sqlite_batch_abort,
+    .record_run = ds_sqlite_record_run,
+    .data_version = ds_sqlite_data_version,
+    .plan_fingerprint = ds_sqlite_plan_fingerprint,
+};

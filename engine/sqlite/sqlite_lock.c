@@ -1,0 +1,57 @@
+/*
+ * sqlite_lock.c — the SQLite engine's run lock: an flock(2) on the database
+ * file itself, so it needs no extra file and vanishes with the process even
+ * on kill -9. See engine/engine.h (lock, unlock).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include "sqlite_int.h"
+
+typedef struct sq_lock {
+    ds_lock base;
+    int fd;
+} sq_lock;
+
+int ds_sqlite_lock(const char *path, ds_lock **out, ds_diag *d)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        ds_fail(d, DS_DBERROR, "cannot open database '%s': %s", path, strerror(errno));
+        return -2;
+    }
+    /* flock(2) locks are separate from the POSIX locks SQLite takes on the same
+     * file, belong to this open file description only, and die with the process. */
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK) {
+            ds_fail(d, DS_LOCKED, "another dashspec run holds '%s'", path);
+            return -1;
+        }
+        ds_fail(d, DS_DBERROR, "cannot lock database '%s': %s", path, strerror(e));
+        return -2;
+    }
+    sq_lock *l = malloc(sizeof *l);
+    if (!l) {
+        close(fd);
+        ds_fail(d, DS_DBERROR, "out of memory");
+        return -2;
+    }
+    l->base.eng = &ds_sqlite_engine;
+    l->fd = fd;
+    *out = &l->base;
+    return 0;
+}
+
+void ds_sqlite_unlock(ds_lock *base)
+{
+    sq_lock *l = (sq_lock *)base;
+    if (!l) return;
+    close(l->fd);
+    free(l);
+}
