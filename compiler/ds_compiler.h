@@ -5,7 +5,8 @@
  *                          contract section 1 that needs no database)
  *   ds_sql.c               prepare each query against a schema: one statement,
  *                          read-only (authorizer), parameters, columns vs shape
- *   ds_plan.c              dashspec_plan: store (one transaction) and load
+ *   ds_plan.c              the plan's row codec (store and load are engine
+ *                          operations: engine/engine.h)
  *   ds_check.c             check / compile orchestration
  */
 #ifndef DS_COMPILER_H
@@ -29,6 +30,26 @@ void ds_item_hash(ds_item *it);
  * in-memory schema). Items with errors get bad = 1. Returns 0 when no error
  * was added, -1 otherwise. */
 int ds_sql_validate(ds_db *db, ds_plan *p, ds_diag *d);
+
+/* The plan's row codec (ds_plan.c): the text columns every engine stores
+ * for an item. JSON that gives back exactly the ds_param (exact int64,
+ * round-trip reals, the very bytes of strings). */
+typedef struct ds_plan_row {
+    char *params, *tags, *options;  /* JSON */
+    char *source;                   /* "file:line" */
+} ds_plan_row;
+
+/* Encodes it's params, tags, options and source. 0 ok, -1 out of memory
+ * (free r with ds_plan_row_free in both cases). */
+int ds_plan_row_make(const ds_item *it, ds_plan_row *r);
+void ds_plan_row_free(ds_plan_row *r);
+/* Decoders of a stored row, in the order an engine reads its columns; any
+ * text may be NULL (stored NULL). 0 ok, -1 with *why a short static message
+ * ("unknown kind", "bad params JSON", ...): the row is damaged. */
+int ds_plan_decode_head(ds_item *it, const char *kind, const char *shape, const char **why);
+int ds_plan_decode_params(ds_item *it, const char *params, const char **why);
+int ds_plan_decode_lists(ds_item *it, const char *tags, const char *options, const char **why);
+int ds_plan_decode_source(ds_item *it, const char *source, const char **why);
 
 /* Replaces dashspec_plan with the items of p (none may be bad) in one
  * IMMEDIATE transaction. *changed (may be NULL) is set to 1 when the stored

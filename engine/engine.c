@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ds_compiler.h"
 #include "engine.h"
 
 /* ---------------------------------------------------------------- selection */
@@ -138,7 +139,18 @@ out:
     return rc;
 }
 
-/* ---------------------------------------------------------------- state */
+/* ---------------------------------------------------------------- plan and state */
+
+int ds_plan_store(ds_db *db, const ds_plan *p, int *changed, ds_diag *d)
+{
+    return db->eng->plan_store(db, p, changed, d);
+}
+
+int ds_plan_load(ds_db *db, ds_plan *out, ds_diag *d)
+{
+    return db->eng->plan_load(db, out, d);
+}
+
 
 int ds_state_load(ds_db *db, const ds_plan *p, ds_item_state *st, ds_diag *d)
 {

@@ -13,6 +13,7 @@
  *   sqlite_exec.c     sources: running items, rows -> the shaper
  *   sqlite_writer.c   the writer: values, failures, run records, batches
  *   sqlite_state.c    state_load: cache and state rows of the plan's items
+ *   sqlite_plan.c     plan_store, plan_load
  */
 #ifndef DS_SQLITE_INT_H
 #define DS_SQLITE_INT_H
@@ -97,5 +98,9 @@ int ds_sqlite_plan_fingerprint(ds_writer *w, uint64_t *fp);
 
 /* sqlite_state.c */
 int ds_sqlite_state_load(ds_db *db, const ds_plan *p, ds_item_state *st, ds_diag *d);
+
+/* sqlite_plan.c */
+int ds_sqlite_plan_store(ds_db *db, const ds_plan *p, int *changed, ds_diag *d);
+int ds_sqlite_plan_load(ds_db *db, ds_plan *out, ds_diag *d);
 
 #endif
