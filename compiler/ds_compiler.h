@@ -3,8 +3,10 @@
  *
  *   ds_spec.c / ds_yaml.c  YAML -> ds_item with source marks (every rule of
  *                          contract section 1 that needs no database)
- *   ds_sql.c               prepare each query against a schema: one statement,
- *                          read-only (authorizer), parameters, columns vs shape
+ *   ds_sql.c               every rule about a query: the scanner, then the
+ *                          engine's describe (one statement, read-only,
+ *                          parameters), columns vs shape
+ *   ds_sql_lint.c          check --explain: full scans of large tables
  *   ds_plan.c              the plan's row codec (store and load are engine
  *                          operations: engine/engine.h)
  *   ds_check.c             check / compile orchestration
@@ -94,6 +96,37 @@ typedef struct ds_sql_scan {
  * with ds_sql_scan_free. */
 int ds_sql_scan_query(const char *q, ds_sql_scan *s);
 void ds_sql_scan_free(ds_sql_scan *s);
+
+/* The scanner's tokens (ds_sql.c), for ds_sql_lint.c. SQLite's lexical rules
+ * (identifier characters, [brackets], `backticks`, X'blobs', ?NNN / @x / $x
+ * parameters); a second engine's dialect brings its own scanner. */
+enum ds_sql_tok_type {
+    DS_TK_WORD,     /* bare identifier or keyword */
+    DS_TK_QID,      /* "quoted", `quoted` or [quoted] identifier */
+    DS_TK_STR,      /* 'string' or X'blob' */
+    DS_TK_NUM,      /* numeric literal */
+    DS_TK_PARAM,    /* ?, ?NNN, :name, @name, $name */
+    DS_TK_SEMI,     /* ; */
+    DS_TK_LP,       /* ( */
+    DS_TK_RP,       /* ) */
+    DS_TK_COMMA,    /* , */
+    DS_TK_DOT,      /* . */
+    DS_TK_OP,       /* any other punctuation */
+    DS_TK_BAD       /* unterminated string or quoted identifier (runs to the end) */
+};
+
+typedef struct ds_sql_tok { int t; size_t off, len; } ds_sql_tok;
+typedef struct ds_sql_toks { ds_sql_tok *v; size_t n, cap; } ds_sql_toks;
+
+
+/* Tokens of q into ts (free ts->v). 0 ok, -1 out of memory. */
+int ds_sql_tokenize(const char *q, ds_sql_toks *ts);
+/* 1 when t is the keyword `word` (any case). */
+int ds_sql_tok_is(const char *q, const ds_sql_tok *t, const char *word);
+/* 1 when t is one of the NULL-terminated keywords. */
+int ds_sql_in_list(const char *const *list, const char *q, const ds_sql_tok *t);
+/* An identifier's name, unquoted, malloc'd; NULL on OOM. */
+char *ds_sql_ident_text(const char *q, const ds_sql_tok *t);
 
 /* --explain: rows above which a full table scan is worth a warning. */
 #define DS_EXPLAIN_MIN_ROWS 10000

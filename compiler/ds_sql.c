@@ -5,9 +5,11 @@
  * comments, parameters, statement ends) runs on every query, with or without a
  * database, so `check` without a schema still finds a second statement, a
  * write, a positional or undeclared parameter. With a database the query is
- * then prepared under an authorizer that allows only reads, functions and
- * recursive CTEs, and its result columns are checked against the item's shape.
- * The same authorizer guards the runtime's prepares (ds_sqlite_authorizer).
+ * then described by the engine (engine/engine.h: prepared under read-only
+ * rules, for SQLite an authorizer that allows only reads, functions and
+ * recursive CTEs), and its result columns are checked against the item's shape.
+ * The engine's describe does the prepare (SQLite: under the authorizer that
+ * also guards the runtime's prepares, engine/sqlite/sqlite_auth.c).
  *
  * Positions follow the contract: an SQLite error with an offset points at that
  * token inside the YAML file, an undeclared parameter at its use, a second
@@ -16,32 +18,14 @@
  * at the start of the query's value.
  */
 #include <ctype.h>
-#include "sqlite/sqlite_int.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include "ds_compiler.h"
+#include "engine.h"
 
 /* ---------------------------------------------------------------- tokens */
-
-enum tok_type {
-    T_WORD,     /* bare identifier or keyword */
-    T_QID,      /* "quoted", `quoted` or [quoted] identifier */
-    T_STR,      /* 'string' or X'blob' */
-    T_NUM,      /* numeric literal */
-    T_PARAM,    /* ?, ?NNN, :name, @name, $name */
-    T_SEMI,     /* ; */
-    T_LP,       /* ( */
-    T_RP,       /* ) */
-    T_COMMA,    /* , */
-    T_DOT,      /* . */
-    T_OP,       /* any other punctuation */
-    T_BAD       /* unterminated string or quoted identifier (runs to the end) */
-};
-
-typedef struct tok { int t; size_t off, len; } tok;
-typedef struct toks { tok *v; size_t n, cap; } toks;
 
 /* SQLite's IdChar: letters, digits, '_', '$' and every byte >= 0x80. */
 static int idchar(unsigned char c)
@@ -92,7 +76,7 @@ static size_t quoted(const char *q, size_t i, char close, int doubling, int *bad
 }
 
 /* Reads the token at q[i] (after blanks). Returns 0 at the end of input. */
-static int lex(const char *q, size_t i, tok *out)
+static int lex(const char *q, size_t i, ds_sql_tok *out)
 {
     unsigned char c = (unsigned char)q[i];
     size_t j = i;
@@ -101,12 +85,12 @@ static int lex(const char *q, size_t i, tok *out)
     out->off = i;
     if ((c == 'x' || c == 'X') && q[i + 1] == '\'') {
         out->len = 1 + quoted(q, i + 1, '\'', 1, &bad);
-        out->t = bad ? T_BAD : T_STR;
+        out->t = bad ? DS_TK_BAD : DS_TK_STR;
         return 1;
     }
     if (idstart(c)) {
         while (idchar((unsigned char)q[j])) j++;
-        out->t = T_WORD;
+        out->t = DS_TK_WORD;
         out->len = j - i;
         return 1;
     }
@@ -119,30 +103,30 @@ static int lex(const char *q, size_t i, tok *out)
             if (!hex && (d == '+' || d == '-') && (q[j - 1] == 'e' || q[j - 1] == 'E')) { j++; continue; }
             break;
         }
-        out->t = T_NUM;
+        out->t = DS_TK_NUM;
         out->len = j - i;
         return 1;
     }
     switch (c) {
-    case '\'': out->len = quoted(q, i, '\'', 1, &bad); out->t = bad ? T_BAD : T_STR; return 1;
-    case '"':  out->len = quoted(q, i, '"', 1, &bad); out->t = bad ? T_BAD : T_QID; return 1;
-    case '`':  out->len = quoted(q, i, '`', 1, &bad); out->t = bad ? T_BAD : T_QID; return 1;
-    case '[':  out->len = quoted(q, i, ']', 0, &bad); out->t = bad ? T_BAD : T_QID; return 1;
-    case ';': out->t = T_SEMI; out->len = 1; return 1;
-    case '(': out->t = T_LP; out->len = 1; return 1;
-    case ')': out->t = T_RP; out->len = 1; return 1;
-    case ',': out->t = T_COMMA; out->len = 1; return 1;
-    case '.': out->t = T_DOT; out->len = 1; return 1;
+    case '\'': out->len = quoted(q, i, '\'', 1, &bad); out->t = bad ? DS_TK_BAD : DS_TK_STR; return 1;
+    case '"':  out->len = quoted(q, i, '"', 1, &bad); out->t = bad ? DS_TK_BAD : DS_TK_QID; return 1;
+    case '`':  out->len = quoted(q, i, '`', 1, &bad); out->t = bad ? DS_TK_BAD : DS_TK_QID; return 1;
+    case '[':  out->len = quoted(q, i, ']', 0, &bad); out->t = bad ? DS_TK_BAD : DS_TK_QID; return 1;
+    case ';': out->t = DS_TK_SEMI; out->len = 1; return 1;
+    case '(': out->t = DS_TK_LP; out->len = 1; return 1;
+    case ')': out->t = DS_TK_RP; out->len = 1; return 1;
+    case ',': out->t = DS_TK_COMMA; out->len = 1; return 1;
+    case '.': out->t = DS_TK_DOT; out->len = 1; return 1;
     case '?':
         j++;
         while (isdigit((unsigned char)q[j])) j++;
-        out->t = T_PARAM;
+        out->t = DS_TK_PARAM;
         out->len = j - i;
         return 1;
     case ':': case '@':
         j++;
         while (idchar((unsigned char)q[j])) j++;
-        out->t = j > i + 1 ? T_PARAM : T_OP;
+        out->t = j > i + 1 ? DS_TK_PARAM : DS_TK_OP;
         out->len = j - i;
         return 1;
     case '$':
@@ -158,21 +142,21 @@ static int lex(const char *q, size_t i, tok *out)
             }
             break;
         }
-        out->t = j > i + 1 ? T_PARAM : T_OP;
+        out->t = j > i + 1 ? DS_TK_PARAM : DS_TK_OP;
         out->len = j - i;
         return 1;
     default:
-        out->t = T_OP;
+        out->t = DS_TK_OP;
         out->len = 1;
         return 1;
     }
 }
 
 /* Splits q into tokens. 0 ok, -1 out of memory. */
-static int tokenize(const char *q, toks *ts)
+int ds_sql_tokenize(const char *q, ds_sql_toks *ts)
 {
     size_t i = 0;
-    tok t;
+    ds_sql_tok t;
     ts->v = NULL;
     ts->n = ts->cap = 0;
     for (;;) {
@@ -180,7 +164,7 @@ static int tokenize(const char *q, toks *ts)
         if (!lex(q, i, &t)) return 0;
         if (ts->n == ts->cap) {
             size_t cap = ts->cap ? ts->cap * 2 : 32;
-            tok *v = realloc(ts->v, cap * sizeof *v);
+            ds_sql_tok *v = realloc(ts->v, cap * sizeof *v);
             if (!v) { free(ts->v); ts->v = NULL; ts->n = ts->cap = 0; return -1; }
             ts->v = v;
             ts->cap = cap;
@@ -190,15 +174,15 @@ static int tokenize(const char *q, toks *ts)
     }
 }
 
-static int tok_is(const char *q, const tok *t, const char *word)
+int ds_sql_tok_is(const char *q, const ds_sql_tok *t, const char *word)
 {
-    return t->t == T_WORD && strlen(word) == t->len && strncasecmp(q + t->off, word, t->len) == 0;
+    return t->t == DS_TK_WORD && strlen(word) == t->len && strncasecmp(q + t->off, word, t->len) == 0;
 }
 
 /* The text of an identifier token without its quotes (malloc'd). */
-static char *ident_text(const char *q, const tok *t)
+char *ds_sql_ident_text(const char *q, const ds_sql_tok *t)
 {
-    if (t->t != T_QID) return ds_strndup(q + t->off, t->len);
+    if (t->t != DS_TK_QID) return ds_strndup(q + t->off, t->len);
     char close = q[t->off] == '[' ? ']' : q[t->off];
     ds_buf b;
     ds_buf_init(&b);
@@ -218,14 +202,14 @@ static const char *const write_verbs[] = {
     "RELEASE", "VACUUM", "ANALYZE", "REINDEX", "EXPLAIN", NULL
 };
 
-static int in_list(const char *const *list, const char *q, const tok *t)
+int ds_sql_in_list(const char *const *list, const char *q, const ds_sql_tok *t)
 {
     for (size_t i = 0; list[i]; i++)
-        if (tok_is(q, t, list[i])) return 1;
+        if (ds_sql_tok_is(q, t, list[i])) return 1;
     return 0;
 }
 
-static void set_verb(ds_sql_scan *s, const char *q, const tok *t)
+static void set_verb(ds_sql_scan *s, const char *q, const ds_sql_tok *t)
 {
     size_t n = t->len < sizeof s->verb - 1 ? t->len : sizeof s->verb - 1;
     for (size_t k = 0; k < n; k++) s->verb[k] = (char)toupper((unsigned char)q[t->off + k]);
@@ -236,31 +220,31 @@ static void set_verb(ds_sql_scan *s, const char *q, const tok *t)
 int ds_sql_scan_query(const char *q, ds_sql_scan *s)
 {
     static const char *const main_verbs[] = {"SELECT", "VALUES", "INSERT", "UPDATE", "DELETE", "REPLACE", NULL};
-    toks ts;
+    ds_sql_toks ts;
     memset(s, 0, sizeof *s);
     s->second = -1;
     s->unterminated = -1;
     if (!q) q = "";
     s->start = strlen(q);
-    if (tokenize(q, &ts)) return -1;
+    if (ds_sql_tokenize(q, &ts)) return -1;
     int rc = 0;
     size_t i = 0;
-    while (i < ts.n && ts.v[i].t == T_SEMI) i++;      /* leading empty statements */
+    while (i < ts.n && ts.v[i].t == DS_TK_SEMI) i++;      /* leading empty statements */
     if (i < ts.n) s->start = ts.v[i].off;
     size_t first = i;
     /* The first statement runs to the first ';'; anything but further ';'
      * after it is a second statement. */
     size_t end = first;
-    while (end < ts.n && ts.v[end].t != T_SEMI) end++;
+    while (end < ts.n && ts.v[end].t != DS_TK_SEMI) end++;
     for (size_t k = end; k < ts.n; k++)
-        if (ts.v[k].t != T_SEMI) { s->second = (long)ts.v[k].off; break; }
-    if (first < end && ts.v[first].t == T_WORD) {
+        if (ts.v[k].t != DS_TK_SEMI) { s->second = (long)ts.v[k].off; break; }
+    if (first < end && ts.v[first].t == DS_TK_WORD) {
         set_verb(s, q, &ts.v[first]);
-        if (tok_is(q, &ts.v[first], "CREATE") || tok_is(q, &ts.v[first], "DROP")) {
+        if (ds_sql_tok_is(q, &ts.v[first], "CREATE") || ds_sql_tok_is(q, &ts.v[first], "DROP")) {
             /* Name what is created: "CREATE TEMP TABLE is not allowed". */
             static const char *const objs[] = {"TEMP", "TEMPORARY", "UNIQUE", "VIRTUAL", "TABLE", "VIEW",
                                                "INDEX", "TRIGGER", NULL};
-            for (size_t k = first + 1; k < end && in_list(objs, q, &ts.v[k]); k++) {
+            for (size_t k = first + 1; k < end && ds_sql_in_list(objs, q, &ts.v[k]); k++) {
                 size_t n = strlen(s->verb);
                 if (n + 1 + ts.v[k].len >= sizeof s->verb) break;
                 s->verb[n] = ' ';
@@ -269,21 +253,21 @@ int ds_sql_scan_query(const char *q, ds_sql_scan *s)
                 s->verb[n + 1 + ts.v[k].len] = '\0';
             }
         }
-        if (tok_is(q, &ts.v[first], "WITH")) {
+        if (ds_sql_tok_is(q, &ts.v[first], "WITH")) {
             /* WITH may front SELECT or a write: the main statement's verb is the
              * first of those words outside every parenthesis. */
             int depth = 0;
             for (size_t k = first + 1; k < end; k++) {
-                if (ts.v[k].t == T_LP) depth++;
-                else if (ts.v[k].t == T_RP) depth--;
-                else if (depth == 0 && in_list(main_verbs, q, &ts.v[k])) { set_verb(s, q, &ts.v[k]); break; }
+                if (ts.v[k].t == DS_TK_LP) depth++;
+                else if (ts.v[k].t == DS_TK_RP) depth--;
+                else if (depth == 0 && ds_sql_in_list(main_verbs, q, &ts.v[k])) { set_verb(s, q, &ts.v[k]); break; }
             }
         }
     }
     for (size_t k = 0; k < ts.n; k++) {
-        const tok *t = &ts.v[k];
-        if (t->t == T_BAD && s->unterminated < 0) s->unterminated = (long)t->off;
-        if (t->t != T_PARAM) continue;
+        const ds_sql_tok *t = &ts.v[k];
+        if (t->t == DS_TK_BAD && s->unterminated < 0) s->unterminated = (long)t->off;
+        if (t->t != DS_TK_PARAM) continue;
         if (s->nparams % 8 == 0) {
             ds_sql_param_use *v = realloc(s->params, (s->nparams + 8) * sizeof *v);
             if (!v) { rc = -1; goto out; }
@@ -457,21 +441,20 @@ static int check_text(ds_item *it, const ds_sql_scan *s, int have_db, int *prepa
 }
 
 /* "a, b, c" of the result columns, shortened past a dozen. */
-static void column_list(ds_buf *b, sqlite3_stmt *st)
+static void column_list(ds_buf *b, const ds_describe *x)
 {
-    int n = sqlite3_column_count(st);
+    int n = x->ncols;
     for (int i = 0; i < n; i++) {
         if (i == 12) { ds_buf_printf(b, ", ... (%d in all)", n); break; }
-        const char *name = sqlite3_column_name(st, i);
+        const char *name = x->cols[i];
         ds_buf_printf(b, "%s%s", i ? ", " : "", name ? name : "?");
     }
 }
 
-static int has_column(sqlite3_stmt *st, const char *name)
+static int has_column(const ds_describe *x, const char *name)
 {
-    int n = sqlite3_column_count(st);
-    for (int i = 0; i < n; i++) {
-        const char *c = sqlite3_column_name(st, i);
+    for (int i = 0; i < x->ncols; i++) {
+        const char *c = x->cols[i];
         if (c && strcmp(c, name) == 0) return 1;
     }
     return 0;
@@ -483,24 +466,24 @@ static ds_mark field_mark(const ds_item *it, ds_mark m)
 }
 
 /* Result columns against the item's shape (contract section 2). */
-static int check_columns(ds_item *it, sqlite3_stmt *st, ds_diag *d)
+static int check_columns(ds_item *it, const ds_describe *st, ds_diag *d)
 {
-    int rc = 0, n = sqlite3_column_count(st);
+    int rc = 0, n = st->ncols;
     ds_buf cols;
     ds_buf_init(&cols);
     column_list(&cols, st);
     const char *cl = cols.p ? cols.p : "";
     /* Duplicate names collide as JSON keys. */
     for (int i = 0; i < n; i++) {
-        const char *a = sqlite3_column_name(st, i);
+        const char *a = st->cols[i];
         int first = 1;
         for (int j = 0; j < i && first; j++) {
-            const char *b = sqlite3_column_name(st, j);
+            const char *b = st->cols[j];
             if (a && b && strcmp(a, b) == 0) first = 0;
         }
         if (!first) continue;
         for (int j = i + 1; j < n; j++) {
-            const char *b = sqlite3_column_name(st, j);
+            const char *b = st->cols[j];
             if (a && b && strcmp(a, b) == 0) {
                 rc = item_error(it, d, it->m_query,
                                 "duplicate result column name '%s' (columns %d and %d); rename one with AS", a, i + 1, j + 1);
@@ -537,7 +520,7 @@ static int check_columns(ds_item *it, sqlite3_stmt *st, ds_diag *d)
         if (it->ny == 0 && xok && byok) {
             int left = 0;
             for (int i = 0; i < n; i++) {
-                const char *c = sqlite3_column_name(st, i);
+                const char *c = st->cols[i];
                 if (!c) continue;
                 if (it->x && strcmp(c, it->x) == 0) continue;
                 if (it->series_by && strcmp(c, it->series_by) == 0) continue;
@@ -560,85 +543,71 @@ static int check_columns(ds_item *it, sqlite3_stmt *st, ds_diag *d)
     return rc;
 }
 
-/* Errors of the database rather than of the query: reported once as a
- * database failure. */
-static int db_level(int rc)
-{
-    switch (rc & 0xff) {
-    case SQLITE_BUSY: case SQLITE_LOCKED: case SQLITE_IOERR: case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: case SQLITE_CANTOPEN: case SQLITE_NOMEM: case SQLITE_FULL:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-/* Prepares it->query under the authorizer and checks what SQLite knows.
- * Returns 0, -1 for an error in the item, -2 for a database failure. */
+/* Prepares it->query through the engine (describe) and checks what the
+ * database knows. Returns 0, -1 for an error in the item, -2 for a database
+ * failure. */
 static int check_prepared(ds_db *db, ds_item *it, const ds_sql_scan *s, ds_diag *d)
 {
-    sqlite3 *h = ds_sqlite_handle(db);
-    ds_sqlite_auth au;
-    sqlite3_stmt *st = NULL;
-    const char *tail = NULL;
+    ds_describe x;
     int r = 0;
-    au.why[0] = '\0';
-    sqlite3_set_authorizer(h, ds_sqlite_authorizer, &au);
-    int rc = sqlite3_prepare_v3(h, it->query, -1, 0, &st, &tail);
-    /* errmsg and the offset belong to this call: read both before anything else. */
-    char *msg = rc != SQLITE_OK ? ds_strdup(sqlite3_errmsg(h)) : NULL;
-    int eoff = rc != SQLITE_OK ? sqlite3_error_offset(h) : -1;
-    sqlite3_set_authorizer(h, NULL, NULL);
-    if (au.why[0]) {
-        r = item_error(it, d, it->m_query, "%s", au.why);
+    if (ds_sql_describe(db, it->query, &x)) {
+        it->bad = 1;
+        ds_fail(d, DS_DBERROR, "out of memory");
+        return -2;
+    }
+    const char *msg = x.error ? x.error : "out of memory";
+    switch (x.status) {
+    case DS_DESC_REFUSED:
+        r = item_error(it, d, it->m_query, "%s", msg);
+        goto out;
+    case DS_DESC_DBERROR:
+        it->bad = 1;
+        ds_fail(d, DS_DBERROR, "cannot read the schema of '%s': %s", ds_db_path(db), msg);
+        r = -2;
+        goto out;
+    case DS_DESC_ERROR: {
+        ds_mark m = x.error_off >= 0 && (size_t)x.error_off <= strlen(it->query)
+            ? qmark(it, (size_t)x.error_off) : it->m_query;
+        r = item_error(it, d, m, "%s", msg);
         goto out;
     }
-    if (rc != SQLITE_OK) {
-        if (db_level(rc)) {
-            it->bad = 1;
-            ds_fail(d, DS_DBERROR, "cannot read the schema of '%s': %s", ds_db_path(db), msg ? msg : "out of memory");
-            r = -2;
-            goto out;
-        }
-        ds_mark m = eoff >= 0 && (size_t)eoff <= strlen(it->query) ? qmark(it, (size_t)eoff) : it->m_query;
-        r = item_error(it, d, m, "%s", msg ? msg : "out of memory");
-        goto out;
-    }
-    if (!st) {          /* only blanks and comments: the scanner said so already */
+    case DS_DESC_EMPTY:     /* only blanks and comments: the scanner said so already */
         if (s->start < strlen(it->query))
             r = item_error(it, d, it->m_query, "query holds no SQL statement, so it returns no columns");
         goto out;
+    case DS_DESC_OK:
+        break;
     }
-    /* SQLite's end of statement must agree with the scanner's. */
-    if (s->second < 0 && tail) {
+    /* The engine's end of statement must agree with the scanner's. */
+    if (s->second < 0 && x.tail_off >= 0) {
+        const char *tail = it->query + x.tail_off;
         size_t t = skip_blank(tail, 0);
         while (tail[t] == ';') t = skip_blank(tail, t + 1);
         if (tail[t])
             r = item_error(it, d, qmark(it, (size_t)(tail + t - it->query)),
                            "a second SQL statement after the first; a query is exactly one statement");
     }
-    if (sqlite3_stmt_isexplain(st)) {
+    if (x.is_explain) {
         r = item_error(it, d, it->m_query, "EXPLAIN is not allowed: a query is one SELECT, WITH ... SELECT or VALUES statement");
         goto out;
     }
-    if (!sqlite3_stmt_readonly(st)) {
+    if (!x.readonly) {
         r = item_error(it, d, it->m_query, "statement is not read-only");
         goto out;
     }
-    if (sqlite3_column_count(st) == 0) {
+    if (x.ncols == 0) {
         r = item_error(it, d, it->m_query, "statement returns no columns");
         goto out;
     }
-    /* Every parameter SQLite sees must be one the scanner found, or the
+    /* Every parameter the engine sees must be one the scanner found, or the
      * parameter rules above were checked against the wrong names. */
-    int np = sqlite3_bind_parameter_count(st);
-    if (np > 0) {
+    if (x.nparams > 0) {
         const char **texts = malloc((s->nparams ? s->nparams : 1) * sizeof *texts);
         if (!texts) { r = ds_fail(d, DS_DBERROR, "out of memory"); goto out; }
         for (size_t k = 0; k < s->nparams; k++) texts[k] = s->params[k].text;
         qsort(texts, s->nparams, sizeof *texts, cmp_name);
-        for (int i = 1; i <= np; i++) {
-            const char *pn = sqlite3_bind_parameter_name(st, i);
+        for (int i = 0; i < x.nparams; i++) {
+            const char *pn = x.params[i];
             if (!pn || pn[0] == '?') continue;          /* positional: reported by the scanner */
             if (!bsearch(pn, texts, s->nparams, sizeof *texts, cmp_key_name)) {
                 r = item_error(it, d, it->m_query, "parameter '%s' is not understood; use :name", pn);
@@ -647,10 +616,9 @@ static int check_prepared(ds_db *db, ds_item *it, const ds_sql_scan *s, ds_diag 
         }
         free(texts);
     }
-    if (check_columns(it, st, d)) r = -1;
+    if (check_columns(it, &x, d)) r = -1;
 out:
-    sqlite3_finalize(st);
-    free(msg);
+    ds_describe_free(&x);
     return r;
 }
 
@@ -674,192 +642,4 @@ int ds_sql_validate(ds_db *db, ds_plan *p, ds_diag *d)
         if (r == -2) break;         /* the database itself failed: stop */
     }
     return d->nerrors > before ? -1 : 0;
-}
-
-/* ---------------------------------------------------------------- query-plan lint */
-
-/* Rows of a table: sqlite_stat1's estimate when ANALYZE was run, else count(*).
- * -1 when unknown. Each stat1 row starts with the rows its index covers: a
- * partial index covers fewer than the table, so the largest is taken. */
-static int64_t table_rows(sqlite3 *h, const char *table)
-{
-    sqlite3_stmt *st = NULL;
-    int64_t n = -1;
-    if (sqlite3_prepare_v2(h, "SELECT stat FROM sqlite_stat1 WHERE tbl = ?1", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            const char *stat = (const char *)sqlite3_column_text(st, 0);
-            int64_t k = stat ? strtoll(stat, NULL, 10) : -1;
-            if (k > n) n = k;
-        }
-    }
-    sqlite3_finalize(st);
-    if (n >= 0) return n;
-    char *sql = sqlite3_mprintf("SELECT count(*) FROM main.\"%w\"", table);
-    if (!sql) return -1;
-    st = NULL;
-    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_free(sql);
-    return n;
-}
-
-static int is_table(sqlite3 *h, const char *name)
-{
-    sqlite3_stmt *st = NULL;
-    int r = 0;
-    if (sqlite3_prepare_v2(h, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        r = sqlite3_step(st) == SQLITE_ROW;
-    }
-    sqlite3_finalize(st);
-    return r;
-}
-
-/* Words that end a table reference, so they are never taken for an alias. */
-static const char *const not_alias[] = {
-    "WHERE", "JOIN", "LEFT", "RIGHT", "FULL", "INNER", "CROSS", "NATURAL", "OUTER", "ON",
-    "USING", "GROUP", "ORDER", "LIMIT", "HAVING", "WINDOW", "UNION", "EXCEPT", "INTERSECT",
-    "INDEXED", "NOT", "AS", NULL
-};
-
-/* The table the name in "SCAN name" stands for: a table, or an alias of one
- * found after FROM/JOIN/',' in the query. NULL when neither (CTE, subquery). */
-static char *resolve_scan(sqlite3 *h, const char *q, const toks *ts, const char *name)
-{
-    if (is_table(h, name)) return ds_strdup(name);
-    for (size_t i = 1; i < ts->n; i++) {
-        const tok *t = &ts->v[i];
-        if (t->t != T_WORD && t->t != T_QID) continue;
-        const tok *prev = &ts->v[i - 1];
-        if (!(tok_is(q, prev, "FROM") || tok_is(q, prev, "JOIN") || prev->t == T_COMMA)) continue;
-        size_t a = i + 1;
-        if (a < ts->n && tok_is(q, &ts->v[a], "AS")) a++;
-        if (a >= ts->n || (ts->v[a].t != T_WORD && ts->v[a].t != T_QID) ||
-            (ts->v[a].t == T_WORD && in_list(not_alias, q, &ts->v[a])))
-            continue;
-        char *alias = ident_text(q, &ts->v[a]);
-        int hit = alias && strcasecmp(alias, name) == 0;
-        free(alias);
-        if (!hit) continue;
-        char *table = ident_text(q, t);
-        if (table && is_table(h, table)) return table;
-        free(table);
-    }
-    return NULL;
-}
-
-/* Columns of `table` (known as itself or `alias`) that the query filters,
- * joins or groups on: identifiers after WHERE, ON, USING, GROUP BY that name
- * a column of the table. Appended to b as "a, b". */
-static void filter_columns(sqlite3 *h, const char *q, const toks *ts, const char *table,
-                           const char *alias, ds_buf *b)
-{
-    static const char *const starts[] = {"WHERE", "ON", "USING", "GROUP", NULL};
-    static const char *const stops[] = {
-        "SELECT", "FROM", "JOIN", "ORDER", "LIMIT", "HAVING", "WINDOW", "UNION", "EXCEPT",
-        "INTERSECT", "VALUES", "LEFT", "RIGHT", "INNER", "CROSS", "NATURAL", NULL
-    };
-    char **seen = NULL;
-    size_t nseen = 0;
-    int in = 0;
-    for (size_t i = 0; i < ts->n; i++) {
-        const tok *t = &ts->v[i];
-        if (t->t == T_WORD && in_list(starts, q, t)) { in = 1; continue; }
-        if (t->t == T_WORD && in_list(stops, q, t)) { in = 0; continue; }
-        if (!in || (t->t != T_WORD && t->t != T_QID)) continue;
-        const tok *col = t;
-        char *qual = NULL;
-        if (i + 2 < ts->n && ts->v[i + 1].t == T_DOT &&
-            (ts->v[i + 2].t == T_WORD || ts->v[i + 2].t == T_QID)) {
-            qual = ident_text(q, t);
-            col = &ts->v[i + 2];
-            i += 2;
-        } else if (i + 1 < ts->n && ts->v[i + 1].t == T_LP) {
-            continue;                                   /* a function call */
-        }
-        char *name = ident_text(q, col);
-        int ok = name && (!qual || strcasecmp(qual, table) == 0 || (alias && strcasecmp(qual, alias) == 0));
-        if (ok)
-            ok = sqlite3_table_column_metadata(h, "main", table, name, NULL, NULL, NULL, NULL, NULL) == SQLITE_OK;
-        for (size_t k = 0; ok && k < nseen; k++)
-            if (strcasecmp(seen[k], name) == 0) ok = 0;
-        if (ok) {
-            char **v = realloc(seen, (nseen + 1) * sizeof *v);
-            if (v) {
-                seen = v;
-                seen[nseen++] = name;
-                ds_buf_printf(b, "%s%s", nseen > 1 ? ", " : "", name);
-                name = NULL;
-            }
-        }
-        free(name);
-        free(qual);
-    }
-    for (size_t k = 0; k < nseen; k++) free(seen[k]);
-    free(seen);
-}
-
-/* Looks through one item's query plan; warnings only. -1 on OOM. */
-static int lint_item(sqlite3 *h, const ds_item *it, int64_t min_rows, ds_diag *d)
-{
-    sqlite3_stmt *st = NULL;
-    toks ts = {0};
-    char **warned = NULL;
-    size_t nwarned = 0;
-    int r = 0;
-    char *sql = ds_asprintf("EXPLAIN QUERY PLAN %s", it->query);
-    if (!sql || tokenize(it->query, &ts)) { r = -1; goto out; }
-    sqlite3_set_authorizer(h, ds_sqlite_authorizer, NULL);
-    int rc = sqlite3_prepare_v2(h, sql, -1, &st, NULL);
-    sqlite3_set_authorizer(h, NULL, NULL);
-    if (rc != SQLITE_OK) goto out;          /* validation reported it */
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *detail = (const char *)sqlite3_column_text(st, 3);
-        if (!detail || strncmp(detail, "SCAN ", 5) != 0) continue;
-        const char *name = detail + 5;
-        if (strstr(name, " USING ") || strstr(name, "VIRTUAL TABLE") || strchr(name, ' ')) continue;
-        char *table = resolve_scan(h, it->query, &ts, name);
-        if (!table) continue;
-        int dup = 0;
-        for (size_t k = 0; k < nwarned; k++)
-            if (strcmp(warned[k], table) == 0) dup = 1;
-        int64_t rows = dup ? -1 : table_rows(h, table);
-        if (rows <= min_rows) { free(table); continue; }
-        ds_buf cols;
-        ds_buf_init(&cols);
-        filter_columns(h, it->query, &ts, table, strcasecmp(name, table) ? name : NULL, &cols);
-        if (cols.len)
-            ds_warning(d, it->file, it->m_query.line, it->m_query.col, it->key,
-                       "query scans all %lld rows of table '%s' without an index; an index on %s(%s) would help",
-                       (long long)rows, table, table, cols.p);
-        else
-            ds_warning(d, it->file, it->m_query.line, it->m_query.col, it->key,
-                       "query scans all %lld rows of table '%s' without an index", (long long)rows, table);
-        ds_buf_free(&cols);
-        char **v = realloc(warned, (nwarned + 1) * sizeof *v);
-        if (!v) { free(table); r = -1; goto out; }
-        warned = v;
-        warned[nwarned++] = table;
-    }
-out:
-    sqlite3_finalize(st);
-    for (size_t k = 0; k < nwarned; k++) free(warned[k]);
-    free(warned);
-    free(ts.v);
-    free(sql);
-    return r;
-}
-
-int ds_sql_explain_lint(ds_db *db, const ds_plan *p, int64_t min_rows, ds_diag *d)
-{
-    sqlite3 *h = ds_sqlite_handle(db);
-    for (size_t i = 0; i < p->n; i++) {
-        const ds_item *it = &p->items[i];
-        if (it->bad || !it->query) continue;
-        if (lint_item(h, it, min_rows, d)) return ds_fail(d, DS_DBERROR, "out of memory");
-    }
-    return 0;
 }

@@ -245,7 +245,27 @@ int ds_cache_data_version(ds_writer *w, int64_t *v) { return w->eng->data_versio
 
 int ds_cache_plan_fingerprint(ds_writer *w, uint64_t *fp) { return w->eng->plan_fingerprint(w, fp); }
 
-/* ---------------------------------------------------------------- describe */
+/* ---------------------------------------------------------------- describe and lint */
+
+int ds_sql_describe(ds_db *db, const char *query, ds_describe *out)
+{
+    return db->eng->describe(db, query, out);
+}
+
+int ds_db_full_scans(ds_db *db, const char *query, char ***names, size_t *n)
+{
+    return db->eng->full_scans(db, query, names, n);
+}
+
+int ds_db_table_exists(ds_db *db, const char *name) { return db->eng->table_exists(db, name); }
+
+int64_t ds_db_table_rows(ds_db *db, const char *table) { return db->eng->table_rows(db, table); }
+
+int ds_db_column_exists(ds_db *db, const char *table, const char *column)
+{
+    return db->eng->column_exists(db, table, column);
+}
+
 
 void ds_describe_free(ds_describe *x)
 {

@@ -118,9 +118,14 @@ struct ds_engine {
     /* check / compile: prepare one query under the read-only rules. 0 with
      * out filled (any status), -1 out of memory. */
     int (*describe)(ds_db *db, const char *query, ds_describe *out);
-    /* check --explain: warnings for full scans of large tables (the
-     * engine's query plan is engine-specific text). Adds no errors. */
-    int (*explain_lint)(ds_db *db, const ds_plan *p, int64_t min_rows, ds_diag *d);
+    /* check --explain (compiler/ds_sql_lint.c decides what to warn about):
+     * the names (a table or an alias, as the plan writes them) of the
+     * tables the query's plan reads in full, in plan order; a query that
+     * does not prepare has none. 0, or -1 out of memory. */
+    int (*full_scans)(ds_db *db, const char *query, char ***names, size_t *n);
+    int (*table_exists)(ds_db *db, const char *name);           /* any case */
+    int64_t (*table_rows)(ds_db *db, const char *table);        /* -1 unknown */
+    int (*column_exists)(ds_db *db, const char *table, const char *column);
 
     /* The stored plan (ds_plan_store / ds_plan_load, compiler/ds_compiler.h);
      * rows carry the JSON of compiler/ds_plan.c's codec. */
@@ -178,6 +183,16 @@ struct ds_engine {
 const ds_engine *ds_engine_for(const char *target, ds_diag *d);
 /* 1 when target is a PostgreSQL URI or conninfo string. */
 int ds_engine_is_postgres(const char *target);
+
+/* ---------------------------------------------------------------- calls */
+
+/* The operations above that have no older home header: engine.c dispatches
+ * each through db's engine (compiler/ds_sql.c, compiler/ds_sql_lint.c). */
+int ds_sql_describe(ds_db *db, const char *query, ds_describe *out);
+int ds_db_full_scans(ds_db *db, const char *query, char ***names, size_t *n);
+int ds_db_table_exists(ds_db *db, const char *name);
+int64_t ds_db_table_rows(ds_db *db, const char *table);
+int ds_db_column_exists(ds_db *db, const char *table, const char *column);
 
 extern const ds_engine ds_sqlite_engine;     /* engine/sqlite/sqlite_engine.c */
 

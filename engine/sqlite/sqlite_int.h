@@ -14,6 +14,8 @@
  *   sqlite_writer.c   the writer: values, failures, run records, batches
  *   sqlite_state.c    state_load: cache and state rows of the plan's items
  *   sqlite_plan.c     plan_store, plan_load
+ *   sqlite_describe.c describe: prepare under the read-only rules
+ *   sqlite_lint.c     full scans and schema facts for check --explain
  */
 #ifndef DS_SQLITE_INT_H
 #define DS_SQLITE_INT_H
@@ -102,5 +104,14 @@ int ds_sqlite_state_load(ds_db *db, const ds_plan *p, ds_item_state *st, ds_diag
 /* sqlite_plan.c */
 int ds_sqlite_plan_store(ds_db *db, const ds_plan *p, int *changed, ds_diag *d);
 int ds_sqlite_plan_load(ds_db *db, ds_plan *out, ds_diag *d);
+
+/* sqlite_describe.c */
+int ds_sqlite_describe(ds_db *db, const char *query, ds_describe *out);
+
+/* sqlite_lint.c */
+int ds_sqlite_full_scans(ds_db *db, const char *query, char ***names, size_t *n);
+int ds_sqlite_table_exists(ds_db *db, const char *name);
+int64_t ds_sqlite_table_rows(ds_db *db, const char *table);
+int ds_sqlite_column_exists(ds_db *db, const char *table, const char *column);
 
 #endif
