@@ -163,15 +163,21 @@ struct ds_engine {
      * the reports). snapshot_begin/end: one consistent read (status). */
     int (*snapshot_begin)(ds_db *db, ds_diag *d);
     void (*snapshot_end)(ds_db *db);
-    /* 1 found (out->json/expires_at/fresh set), 0 no row or no table, -1 error. */
+    /* 1 found (out->found, fresh, json, len, expires_at set), 0 no row or no
+     * table, -1 error (in d). */
     int (*cache_get)(ds_db *db, const char *key, int64_t now, ds_value *out, ds_diag *d);
     /* Every dashboard_cache row by key; 0, or -1 (error in d, or fn's -1). */
     int (*cache_scan)(ds_db *db, int64_t now, ds_cache_row_fn fn, void *ctx, ds_diag *d);
-    /* Deletes rows whose key matches a glob (all when npats == 0), one transaction. */
+    /* Deletes rows whose key matches a glob (ds_glob_match; all when
+     * npats == 0), one transaction; dashspec's tables exist. 0, -1 (in d). */
     int (*cache_clear)(ds_db *db, const char *const *pats, size_t npats, int64_t *cleared, ds_diag *d);
-    /* The query plan of e->item with its params and :now bound: e->qp rows,
-     * or e->qp_error. 0, -1 on a database error (in d). */
-    int (*query_plan)(ds_db *db, ds_explain *e, int64_t now, ds_diag *d);
+    /* For e->item (loaded from the plan): e->engine_version and compiled_at
+     * from its plan row, and its query plan with params and :now (e->now)
+     * bound: e->qp rows, or e->qp_error when it no longer prepares. 0, -1 on
+     * a database error or OOM (in d). */
+    int (*explain)(ds_db *db, ds_explain *e, ds_diag *d);
+    /* The connection's last error message, for a failed migrated(). */
+    const char *(*errmsg)(ds_db *db);
 };
 
 /* ---------------------------------------------------------------- selection */

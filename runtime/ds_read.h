@@ -96,7 +96,7 @@ ds_status ds_read_clear(const char *db_path, const char *const *pats, size_t npa
 
 /* ---------------------------------------------------------------- explain */
 
-/* One row of EXPLAIN QUERY PLAN. */
+/* One row of the engine's query plan (SQLite: EXPLAIN QUERY PLAN). */
 typedef struct ds_qp_row {
     int id, parent;
     char *detail;           /* malloc'd */
@@ -104,7 +104,8 @@ typedef struct ds_qp_row {
 
 typedef struct ds_explain {
     ds_item item;           /* the plan row (owned) */
-    char *sqlite_version;   /* the SQLite that compiled it, malloc'd or NULL */
+    char *engine_version;   /* the database library that compiled it (SQLite's
+                               version), malloc'd or NULL */
     char *compiled_at;      /* malloc'd or NULL */
     char now[20];           /* the value bound to :now */
     ds_qp_row *qp;          /* the query plan, in SQLite's order */

@@ -644,7 +644,7 @@ START_TEST(explain_item_and_plan)
     ck_assert_str_eq(e.item.file, "specs/more.yaml");
     ck_assert_int_eq(e.item.line, 2);
     ck_assert_str_eq(e.item.hash, "00000000000000f3");
-    ck_assert_str_eq(e.sqlite_version, "3.40.1");
+    ck_assert_str_eq(e.engine_version, "3.40.1");
     ck_assert_str_eq(e.now, "2026-02-12 10:00:00");
     ck_assert_ptr_null(e.qp_error);
     ck_assert_uint_ge(e.nqp, 1);

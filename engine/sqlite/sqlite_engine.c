@@ -48,4 +48,11 @@ const ds_engine ds_sqlite_engine = {
     .record_run = ds_sqlite_record_run,
     .data_version = ds_sqlite_data_version,
     .plan_fingerprint = ds_sqlite_plan_fingerprint,
+    .snapshot_begin = ds_sqlite_snapshot_begin,
+    .snapshot_end = ds_sqlite_snapshot_end,
+    .cache_get = ds_sqlite_cache_get,
+    .cache_scan = ds_sqlite_cache_scan,
+    .cache_clear = ds_sqlite_cache_clear,
+    .explain = ds_sqlite_explain,
+    .errmsg = ds_sqlite_errmsg,
 };

@@ -16,6 +16,7 @@
  *   sqlite_plan.c     plan_store, plan_load
  *   sqlite_describe.c describe: prepare under the read-only rules
  *   sqlite_lint.c     full scans and schema facts for check --explain
+ *   sqlite_read.c     what get, status, clear and explain read
  */
 #ifndef DS_SQLITE_INT_H
 #define DS_SQLITE_INT_H
@@ -113,5 +114,14 @@ int ds_sqlite_full_scans(ds_db *db, const char *query, char ***names, size_t *n)
 int ds_sqlite_table_exists(ds_db *db, const char *name);
 int64_t ds_sqlite_table_rows(ds_db *db, const char *table);
 int ds_sqlite_column_exists(ds_db *db, const char *table, const char *column);
+
+/* sqlite_read.c */
+const char *ds_sqlite_errmsg(ds_db *db);
+int ds_sqlite_snapshot_begin(ds_db *db, ds_diag *d);
+void ds_sqlite_snapshot_end(ds_db *db);
+int ds_sqlite_cache_get(ds_db *db, const char *key, int64_t now, ds_value *out, ds_diag *d);
+int ds_sqlite_cache_scan(ds_db *db, int64_t now, ds_cache_row_fn fn, void *ctx, ds_diag *d);
+int ds_sqlite_cache_clear(ds_db *db, const char *const *pats, size_t npats, int64_t *cleared, ds_diag *d);
+int ds_sqlite_explain(ds_db *db, ds_explain *e, ds_diag *d);
 
 #endif
