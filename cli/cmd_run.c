@@ -162,8 +162,8 @@ int cmd_run(int argc, char **argv)
         char *end = NULL;
         errno = 0;
         long j = strtol(jobs, &end, 10);
-        if (errno || !end || *end || end == jobs || j < 1 || j > 64) {
-            cli_usage_error("run", "--jobs wants a number from 1 to 64, not '%s'", jobs);
+        if (errno || !end || *end || end == jobs || j < 1 || j > DS_RUN_MAX_JOBS) {
+            cli_usage_error("run", "--jobs wants a number from 1 to %d, not '%s'", DS_RUN_MAX_JOBS, jobs);
             goto out;
         }
         o.jobs = (int)j;

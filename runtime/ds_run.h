@@ -21,6 +21,9 @@
 #include <signal.h>
 #include "ds_runtime.h"
 
+/* The most items a run computes at once (--jobs). */
+#define DS_RUN_MAX_JOBS 64
+
 /* Where an emitted text belongs. */
 typedef enum ds_run_out {
     DS_RUN_STDOUT,      /* a summary JSON line or a --dry-run line, ends with '\n' */
@@ -40,7 +43,8 @@ typedef struct ds_run_opts {
     int quiet;                      /* emit nothing for DS_RUN_STDOUT */
     int watch;                      /* stay up; run items as they fall due */
     int progress;                   /* emit DS_RUN_PROGRESS notes */
-    int jobs;                       /* items at once, 1..64; 0 = online cores, at most 8 */
+    int jobs;                       /* items at once, 1..DS_RUN_MAX_JOBS; 0 = online cores,
+                                       at most 8; others: DS_USAGE */
     int64_t now;                    /* the run's time (--now or the clock) */
     int now_fixed;                  /* now came from --now: --watch advances it in real time */
     int64_t busy_ms;                /* how long a locked database is waited on; < 0 = DS_BUSY_TIMEOUT_MS */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "ds_common.h"
 #include "ds_test.h"
+#include "engine.h"
 
 START_TEST(diag_sorts_and_renders)
 {
@@ -70,6 +71,58 @@ START_TEST(times)
     ck_assert_int_eq(ds_time_parse("2026-02-30 10:00:00", &t), -1);
     ck_assert_int_eq(ds_time_parse("2026-02-12T10:00:00", &t), -1);
     ck_assert_int_eq(ds_time_parse("2026-02-12 10:00", &t), -1);
+    ck_assert_int_eq(ds_time_parse("2026-02-12 10:00:00Z", &t), -1);
+    /* The stored form: 'T', a fraction or 'Z' after the seconds; the same
+     * calendar, the same seconds. */
+    int64_t u;
+    ck_assert_int_eq(ds_time_parse("2026-02-12 10:00:00", &t), 0);
+    const char *ok[] = {"2026-02-12 10:00:00", "2026-02-12T10:00:00", "2026-02-12 10:00:00.123",
+                        "2026-02-12T10:00:00Z"};
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        ck_assert_int_eq(ds_time_parse_stored(ok[i], strlen(ok[i]), &u), 0);
+        ck_assert_int_eq(u, t);
+    }
+    const char *bad[] = {"2026-02-12 10:00", "2026-02-12 10:00:00+01", "2026-02-29 10:00:00",
+                         "2026-13-01 10:00:00", "2026-02-12 24:00:00", "2026-02-12x10:00:00"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        ck_assert_int_eq(ds_time_parse_stored(bad[i], strlen(bad[i]), &u), -1);
+    /* Only n bytes are read: a NUL inside ends nothing. */
+    ck_assert_int_eq(ds_time_parse_stored("2026-02-12 10:00:00\0x", 21, &u), -1);
+    /* Year 0's January (floor division) and a leap day, as timegm has them. */
+    ck_assert_int_eq(ds_time_parse("0000-01-01 00:00:00", &t), 0);
+    ck_assert_int_eq(t, -62167219200LL);
+    ck_assert_int_eq(ds_time_parse("2024-02-29 00:00:00", &t), 0);
+    ck_assert_int_eq(t, 1709164800LL);
+}
+END_TEST
+
+/* The engine comes from the --db string: PostgreSQL URIs and conninfo
+ * strings are recognised (and refused until that engine exists); anything
+ * else is a SQLite path. */
+START_TEST(engine_from_db_string)
+{
+    ck_assert(ds_engine_is_postgres("postgres://u@h/db"));
+    ck_assert(ds_engine_is_postgres("postgresql:///db?host=/tmp"));
+    ck_assert(ds_engine_is_postgres("host=/tmp dbname=x"));
+    ck_assert(ds_engine_is_postgres("  dbname = app"));
+    ck_assert(!ds_engine_is_postgres("app.db"));
+    ck_assert(!ds_engine_is_postgres("./host=x.db"));
+    ck_assert(!ds_engine_is_postgres("weird=name.db"));
+    ck_assert(!ds_engine_is_postgres(NULL));
+    ds_diag d;
+    ds_diag_init(&d);
+    ck_assert_ptr_eq(ds_engine_for("x.db", &d), &ds_sqlite_engine);
+    ck_assert_ptr_eq(ds_engine_for(NULL, &d), &ds_sqlite_engine);
+    ck_assert_int_eq(d.status, DS_OK);
+    ds_db *db = NULL;
+    ck_assert_int_eq(ds_db_open("postgres://u:secret@h/db", DS_DB_READONLY, &db, &d), -1);
+    ck_assert_ptr_null(db);
+    ck_assert_int_eq(d.status, DS_USAGE);
+    char *s = ds_diag_render(&d, DS_FMT_TEXT);
+    ck_assert_ptr_nonnull(strstr(s, "PostgreSQL engine is not built yet"));
+    ck_assert_ptr_null(strstr(s, "secret"));
+    free(s);
+    ds_diag_free(&d);
 }
 END_TEST
 
@@ -215,6 +268,7 @@ Suite *common_suite(void)
     tcase_add_test(tc, diag_sorts_and_renders);
     tcase_add_test(tc, durations);
     tcase_add_test(tc, times);
+    tcase_add_test(tc, engine_from_db_string);
     tcase_add_test(tc, db_open_never_creates);
     tcase_add_test(tc, db_migrate_idempotent);
     tcase_add_test(tc, lock_is_exclusive);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "ds_cache.h"
 #include "ds_test.h"
+#include "sqlite/sqlite_int.h"
 
 static char *dir, path[4096];
 static int64_t T0;
@@ -141,6 +142,44 @@ START_TEST(binds_params_and_now)
     free(j);
     ds_item_free(&it);
     ds_exec_free(x);
+}
+END_TEST
+
+/* The one binder (run and explain): every spelling of a name, :now, never a
+ * positional parameter even when a params entry is named like its number,
+ * and a value SQLite refuses is an error naming the parameter, not NULL. */
+START_TEST(one_binder_for_run_and_explain)
+{
+    sqlite3 *h = NULL;
+    ck_assert_int_eq(sqlite3_open(":memory:", &h), SQLITE_OK);
+    ds_item it = mk(DS_SHAPE_ROW, "");
+    add_param(&it, "a", DS_PARAM_INT, 7, 0, NULL);
+    add_param(&it, "9", DS_PARAM_INT, 99, 0, NULL);
+    add_param(&it, "t", DS_PARAM_TEXT, 0, 0, "0123456789abcdef");
+    sqlite3_stmt *st = NULL;
+    /* ?2 has a slot of its own (named "?2"); :a and the rest come after it. */
+    ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT :a, @a, $a, :now, $now, ?9, :unknown", -1, &st, NULL), SQLITE_OK);
+    ck_assert_str_eq(sqlite3_bind_parameter_name(st, 9), "?9");
+    char *err = NULL;
+    ck_assert_int_eq(ds_sqlite_bind(st, &it, "2026-02-12 10:00:00", &err), 0);
+    ck_assert_ptr_null(err);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    for (int i = 0; i < 3; i++) ck_assert_int_eq(sqlite3_column_int64(st, i), 7);
+    ck_assert_str_eq((const char *)sqlite3_column_text(st, 3), "2026-02-12 10:00:00");
+    ck_assert_str_eq((const char *)sqlite3_column_text(st, 4), "2026-02-12 10:00:00");
+    ck_assert_int_eq(sqlite3_column_type(st, 5), SQLITE_NULL);      /* ?9 is not params entry "9" */
+    ck_assert_int_eq(sqlite3_column_type(st, 6), SQLITE_NULL);
+    sqlite3_finalize(st);
+    /* A text longer than the connection's length limit: refused, and said so. */
+    sqlite3_limit(h, SQLITE_LIMIT_LENGTH, 8);
+    ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT :t", -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(ds_sqlite_bind(st, &it, "2026-02-12 10:00:00", &err), -1);
+    ck_assert_ptr_nonnull(err);
+    ck_assert_ptr_nonnull(strstr(err, ":t"));
+    free(err);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    ds_item_free(&it);
 }
 END_TEST
 
@@ -355,6 +394,7 @@ Suite *exec_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, binds_params_and_now);
+    tcase_add_test(tc, one_binder_for_run_and_explain);
     tcase_add_test(tc, statement_cache_follows_sql);
     tcase_add_test(tc, shapes_and_text_columns);
     tcase_add_test(tc, errors_are_copied_and_locks_released);

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "ds_common.h"
+#include "ds_run.h"
 #include "ds_test.h"
 
 static char *dir;
@@ -591,6 +592,28 @@ START_TEST(usage_errors)
     ds_proc_free(&p);
     free(e);
     assert_q("SELECT count(*) FROM dashboard_cache", "4");
+}
+END_TEST
+
+/* The library checks --jobs itself: a caller other than the CLI gets a
+ * usage error, not 65 threads or a negative count. */
+START_TEST(jobs_checked_by_the_library)
+{
+    const int bad[] = {-1, DS_RUN_MAX_JOBS + 1, 1000};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        ds_run_opts o;
+        memset(&o, 0, sizeof o);
+        o.db_path = db;
+        o.jobs = bad[i];
+        o.busy_ms = -1;
+        ds_diag d;
+        ds_diag_init(&d);
+        ck_assert_int_eq(ds_run(&o, &d), DS_USAGE);
+        ck_assert_int_eq(d.status, DS_USAGE);
+        ds_diag_free(&d);
+    }
+    /* Refused before anything was opened: not even migrated. */
+    assert_q("SELECT count(*) FROM sqlite_schema WHERE name = 'dashspec_runs'", "0");
 }
 END_TEST
 
@@ -1195,6 +1218,7 @@ Suite *run_suite(void)
     tcase_add_test(tc, failure_keeps_value_and_backs_off);
     tcase_add_test(tc, selection_dry_run_quiet);
     tcase_add_test(tc, usage_errors);
+    tcase_add_test(tc, jobs_checked_by_the_library);
     tcase_add_test(tc, compile_failures_count_as_failed);
     tcase_add_test(tc, empty_plan);
     tcase_add_test(tc, application_cache_table);
