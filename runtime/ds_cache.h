@@ -12,7 +12,7 @@
 #include <stdatomic.h>
 #include "ds_runtime.h"
 
-/* ---------------------------------------------------------------- executor knobs (ds_exec.c) */
+/* ---------------------------------------------------------------- executor knobs (engine: source_*) */
 
 /* Process-wide settings of target's engine for running queries (SQLite: the
  * sorters' memory). Call before the process opens its first connection;
@@ -26,7 +26,7 @@ void ds_exec_busy_timeout(ds_exec *x, int64_t ms);
  * thread. Both are read, never written. */
 void ds_exec_cancel_on(ds_exec *x, const volatile sig_atomic_t *sig, const atomic_int *flag);
 
-/* ---------------------------------------------------------------- the writer (ds_cache.c) */
+/* ---------------------------------------------------------------- the writer (engine: writer_*) */
 
 typedef struct ds_writer ds_writer;
 

@@ -1,7 +1,7 @@
 /*
  * ds_due.c — what is due and why (contract section 4): pure functions of an
  * item, what is known about its key, and the time. Reading that knowledge
- * from the database is ds_state_load in ds_cache.c (the file that owns the
+ * from the database is ds_state_load, an engine operation (engine/sqlite/sqlite_state.c owns the
  * cache tables' SQL).
  *
  * Due: no value; the value's age (now - created_at) >= refresh; the value

@@ -5,10 +5,13 @@
  *   ../common/ds_json.c  JSON text for values (exact int64, Python-repr reals,
  *                invalid UTF-8 repaired as Python does), shared with the compiler
  *   ds_shape.c   result rows -> the JSON value of each shape (contract section 2)
- *   ds_exec.c    read connections: prepare once, bind, timeout, limits, rows -> shaper
- *   ds_cache.c   the writer: cache rows, dashspec_state, dashspec_runs
+ *   ds_sched.c   executing the due items (serial, or worker threads), writing each
+ *   ds_summary.c the summary JSON of a run
+ *   (executing an item, the writer and state loading are engine operations:
+ *   engine/engine.h; SQLite's are engine/sqlite/sqlite_exec.c, sqlite_writer.c,
+ *   sqlite_state.c)
  *   ds_due.c     what is due and why (pure functions of state and time)
- *   ds_run.c     `run`: lock, select, execute (in parallel), write, summary, watch
+ *   ds_run.c     `run`: lock, select, one cycle, watch
  *   ds_read.c    get, status, clear, explain, preview
  */
 #ifndef DS_RUNTIME_H
@@ -51,7 +54,7 @@ int ds_shaper_row(ds_shaper *s, const ds_cell *cells, char **err);
 int ds_shaper_finish(ds_shaper *s, char **json, size_t *len, int64_t *entries, char **err);
 void ds_shaper_free(ds_shaper *s);
 
-/* ---------------------------------------------------------------- execution (ds_exec.c) */
+/* ---------------------------------------------------------------- execution (engine: exec_item) */
 
 typedef struct ds_result {
     char *json;             /* the value, malloc'd */

@@ -1,5 +1,5 @@
 /*
- * check_cache.c — the writer (ds_cache.c): what a success and a failure
+ * check_cache.c — the writer (engine/sqlite/sqlite_writer.c): what a success and a failure
  * write, the writer's authorizer, the run log and its retention, and the
  * watch helpers (data_version, plan fingerprint).
  */

@@ -1,5 +1,6 @@
 /*
- * check_common.c — diagnostics, buffers, time, durations, the database seam.
+ * check_common.c — diagnostics, buffers, time, durations, the engine
+ * interface's connections and its choice of engine.
  */
 #include <stdio.h>
 #include <stdlib.h>
