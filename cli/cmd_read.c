@@ -129,6 +129,46 @@ static const char *need_db(const char *cmd, const char *opt)
     return db;
 }
 
+/* What a reader command takes besides its own work. */
+enum {
+    RA_NOW = 1,         /* --now TS */
+    RA_JSON = 2,        /* --json */
+    RA_STALE = 4,       /* --stale */
+    RA_ONE_KEY = 8,     /* exactly one KEY */
+    RA_KEYS = 16        /* any number of KEYs */
+};
+
+typedef struct read_args {
+    const char *db;     /* --db or DASHSPEC_DB */
+    int64_t now;        /* --now or the clock (RA_NOW) */
+    int json, stale;
+    const char **pos;   /* the KEYs (malloc'd array; free it) */
+    size_t npos;
+} read_args;
+
+/* The one option/db/now setup of get, status, clear, explain, preview and
+ * migrate: parses argv with --db and the options flags asks for, checks the
+ * KEYs, the database and --now. 0, or DS_USAGE (reported). */
+static int read_setup(const char *cmd, int argc, char **argv, unsigned flags, read_args *a)
+{
+    const char *dbopt = NULL, *nowopt = NULL;
+    cli_opt opts[5];
+    int k = 0;
+    memset(a, 0, sizeof *a);
+    opts[k++] = (cli_opt){"--db", &dbopt, NULL, NULL, NULL};
+    if (flags & RA_NOW) opts[k++] = (cli_opt){"--now", &nowopt, NULL, NULL, NULL};
+    if (flags & RA_JSON) opts[k++] = (cli_opt){"--json", NULL, &a->json, NULL, NULL};
+    if (flags & RA_STALE) opts[k++] = (cli_opt){"--stale", NULL, &a->stale, NULL, NULL};
+    opts[k] = (cli_opt){NULL, NULL, NULL, NULL, NULL};
+    int keys = (flags & (RA_ONE_KEY | RA_KEYS)) != 0;
+    if (cli_parse(cmd, argc, argv, opts, keys ? &a->pos : NULL, keys ? &a->npos : NULL)) return DS_USAGE;
+    if ((flags & RA_ONE_KEY) && a->npos != 1)
+        return cli_usage_error(cmd, a->npos ? "one KEY at a time" : "which KEY?");
+    if (!(a->db = need_db(cmd, dbopt))) return DS_USAGE;
+    if ((flags & RA_NOW) && cli_now(cmd, nowopt, &a->now)) return DS_USAGE;
+    return 0;
+}
+
 /* Writes b to stdout; on OOM reports and returns DS_FAILED. */
 static int emit(ds_buf *b)
 {
@@ -144,24 +184,15 @@ static int emit(ds_buf *b)
 
 int cmd_get(int argc, char **argv)
 {
-    const char *dbopt = NULL, *nowopt = NULL, **pos = NULL;
-    size_t npos = 0;
-    int stale = 0, rc;
+    read_args a;
+    int rc;
     ds_diag d;
     ds_value v = {0};
     ds_diag_init(&d);
-    const cli_opt opts[] = {
-        {"--db", &dbopt, NULL, NULL, NULL},
-        {"--now", &nowopt, NULL, NULL, NULL},
-        {"--stale", NULL, &stale, NULL, NULL},
-        {NULL, NULL, NULL, NULL, NULL}
-    };
-    int64_t now;
-    const char *db;
-    if (cli_parse("get", argc, argv, opts, &pos, &npos)) { rc = DS_USAGE; goto out; }
-    if (npos != 1) { rc = cli_usage_error("get", npos ? "one KEY at a time" : "which KEY?"); goto out; }
-    if (!(db = need_db("get", dbopt)) || cli_now("get", nowopt, &now)) { rc = DS_USAGE; goto out; }
-    rc = ds_read_get(db, pos[0], now, stale, &v, &d);
+    if ((rc = read_setup("get", argc, argv, RA_NOW | RA_STALE | RA_ONE_KEY, &a))) goto out;
+    const char **pos = a.pos;
+    int64_t now = a.now;
+    rc = ds_read_get(a.db, pos[0], now, a.stale, &v, &d);
     if (rc == DS_OK) {
         fwrite(v.json, 1, v.len, stdout);
         fputc('\n', stdout);
@@ -183,7 +214,7 @@ int cmd_get(int argc, char **argv)
 out:
     ds_value_free(&v);
     ds_diag_free(&d);
-    free(pos);
+    free(a.pos);
     return rc;
 }
 
@@ -286,26 +317,18 @@ static int status_print(const ds_report *r, const cli_term *t, ds_buf *b)
 
 int cmd_status(int argc, char **argv)
 {
-    const char *dbopt = NULL, *nowopt = NULL, *db;
-    int json = 0, rc;
-    int64_t now;
+    read_args a;
+    int rc;
     ds_diag d;
     ds_report r;
     ds_buf b;
     memset(&r, 0, sizeof r);
     ds_diag_init(&d);
     ds_buf_init(&b);
-    const cli_opt opts[] = {
-        {"--db", &dbopt, NULL, NULL, NULL},
-        {"--now", &nowopt, NULL, NULL, NULL},
-        {"--json", NULL, &json, NULL, NULL},
-        {NULL, NULL, NULL, NULL, NULL}
-    };
-    if (cli_parse("status", argc, argv, opts, NULL, NULL)) { rc = DS_USAGE; goto out; }
-    if (!(db = need_db("status", dbopt)) || cli_now("status", nowopt, &now)) { rc = DS_USAGE; goto out; }
-    rc = ds_read_status(db, now, &r, &d);
+    if ((rc = read_setup("status", argc, argv, RA_NOW | RA_JSON, &a))) goto out;
+    rc = ds_read_status(a.db, a.now, &r, &d);
     if (rc != DS_OK) { rc = cli_report(&d, rc); goto out; }
-    if (json) {
+    if (a.json) {
         ds_report_json(&r, &b);
     } else {
         cli_term t;
@@ -324,26 +347,20 @@ out:
 
 int cmd_clear(int argc, char **argv)
 {
-    const char *dbopt = NULL, **pos = NULL, *db;
-    size_t npos = 0;
+    read_args a;
     int64_t n = 0;
     int rc;
     ds_diag d;
     ds_diag_init(&d);
-    const cli_opt opts[] = {
-        {"--db", &dbopt, NULL, NULL, NULL},
-        {NULL, NULL, NULL, NULL, NULL}
-    };
-    if (cli_parse("clear", argc, argv, opts, &pos, &npos)) { rc = DS_USAGE; goto out; }
-    if (!(db = need_db("clear", dbopt))) { rc = DS_USAGE; goto out; }
-    for (size_t i = 0; i < npos; i++)
-        if (!*pos[i]) { rc = cli_usage_error("clear", "empty KEY"); goto out; }
-    rc = ds_read_clear(db, pos, npos, &n, &d);
+    if ((rc = read_setup("clear", argc, argv, RA_KEYS, &a))) goto out;
+    for (size_t i = 0; i < a.npos; i++)
+        if (!*a.pos[i]) { rc = cli_usage_error("clear", "empty KEY"); goto out; }
+    rc = ds_read_clear(a.db, a.pos, a.npos, &n, &d);
     if (rc == DS_OK) printf("cleared %lld cache rows\n", (long long)n);
     else rc = cli_report(&d, rc);
 out:
     ds_diag_free(&d);
-    free(pos);
+    free(a.pos);
     return rc;
 }
 
@@ -527,25 +544,17 @@ static int explain_print(const ds_explain *e, const cli_term *t, ds_buf *b)
 
 int cmd_explain(int argc, char **argv)
 {
-    const char *dbopt = NULL, *nowopt = NULL, **pos = NULL, *db;
-    size_t npos = 0;
+    read_args a;
     int rc;
-    int64_t now;
     ds_diag d;
     ds_explain e;
     ds_buf b;
     memset(&e, 0, sizeof e);
     ds_diag_init(&d);
     ds_buf_init(&b);
-    const cli_opt opts[] = {
-        {"--db", &dbopt, NULL, NULL, NULL},
-        {"--now", &nowopt, NULL, NULL, NULL},
-        {NULL, NULL, NULL, NULL, NULL}
-    };
-    if (cli_parse("explain", argc, argv, opts, &pos, &npos)) { rc = DS_USAGE; goto out; }
-    if (npos != 1) { rc = cli_usage_error("explain", npos ? "one KEY at a time" : "which KEY?"); goto out; }
-    if (!(db = need_db("explain", dbopt)) || cli_now("explain", nowopt, &now)) { rc = DS_USAGE; goto out; }
-    rc = ds_read_explain(db, pos[0], now, &e, &d);
+    if ((rc = read_setup("explain", argc, argv, RA_NOW | RA_ONE_KEY, &a))) goto out;
+    const char **pos = a.pos;
+    rc = ds_read_explain(a.db, pos[0], a.now, &e, &d);
     if (rc != DS_OK) { rc = cli_report(&d, rc); goto out; }
     cli_term t;
     cli_term_init(&t, stdout);
@@ -562,7 +571,7 @@ out:
     ds_buf_free(&b);
     ds_explain_free(&e);
     ds_diag_free(&d);
-    free(pos);
+    free(a.pos);
     return rc;
 }
 
@@ -570,26 +579,17 @@ out:
 
 int cmd_preview(int argc, char **argv)
 {
-    const char *dbopt = NULL, *nowopt = NULL, **pos = NULL, *db;
-    size_t npos = 0;
-    int json = 0, rc;
-    int64_t now;
+    read_args a;
+    int rc;
     ds_diag d;
     ds_preview pv;
     ds_buf b;
     memset(&pv, 0, sizeof pv);
     ds_diag_init(&d);
     ds_buf_init(&b);
-    const cli_opt opts[] = {
-        {"--db", &dbopt, NULL, NULL, NULL},
-        {"--now", &nowopt, NULL, NULL, NULL},
-        {"--json", NULL, &json, NULL, NULL},
-        {NULL, NULL, NULL, NULL, NULL}
-    };
-    if (cli_parse("preview", argc, argv, opts, &pos, &npos)) { rc = DS_USAGE; goto out; }
-    if (npos != 1) { rc = cli_usage_error("preview", npos ? "one KEY at a time" : "which KEY?"); goto out; }
-    if (!(db = need_db("preview", dbopt)) || cli_now("preview", nowopt, &now)) { rc = DS_USAGE; goto out; }
-    rc = ds_read_preview(db, pos[0], now, &pv, &d);
+    if ((rc = read_setup("preview", argc, argv, RA_NOW | RA_JSON | RA_ONE_KEY, &a))) goto out;
+    int json = a.json;
+    rc = ds_read_preview(a.db, a.pos[0], a.now, &pv, &d);
     if (rc != DS_OK) { rc = cli_report(&d, rc); goto out; }
     cli_term t;
     cli_term_init(&t, stdout);
@@ -615,7 +615,7 @@ out:
     ds_buf_free(&b);
     ds_preview_free(&pv);
     ds_diag_free(&d);
-    free(pos);
+    free(a.pos);
     return rc;
 }
 
@@ -623,16 +623,12 @@ out:
 
 int cmd_migrate(int argc, char **argv)
 {
-    const char *dbopt = NULL, *db;
+    read_args a;
     int applied = 0, rc;
     ds_diag d;
     ds_diag_init(&d);
-    const cli_opt opts[] = {
-        {"--db", &dbopt, NULL, NULL, NULL},
-        {NULL, NULL, NULL, NULL, NULL}
-    };
-    if (cli_parse("migrate", argc, argv, opts, NULL, NULL)) { rc = DS_USAGE; goto out; }
-    if (!(db = need_db("migrate", dbopt))) { rc = DS_USAGE; goto out; }
+    if ((rc = read_setup("migrate", argc, argv, 0, &a))) goto out;
+    const char *db = a.db;
     rc = ds_read_migrate(db, &applied, &d);
     if (rc == DS_OK) {
         if (applied) printf("created dashspec tables in %s\n", db);
