@@ -282,6 +282,50 @@ static char *step_error(sq_exec *x, const ds_item *it, int rc)
     return ds_strdup(sqlite3_errmsg(x->h));
 }
 
+/* The current row of st as typed cells in x->cells (borrowed from st until
+ * the next step: no copies). For INT/REAL cells in textcols the value's text
+ * too (map keys, series names). 0, or -1 with *e on OOM. */
+static inline int fill_row(sq_exec *x, sqlite3_stmt *st, int ncols, const unsigned char *textcols, char **e)
+{
+    for (int i = 0; i < ncols; i++) {
+        ds_cell *c = &x->cells[i];
+        c->s = NULL;
+        c->n = 0;
+        switch (sqlite3_column_type(st, i)) {
+        case SQLITE_INTEGER:
+            c->type = DS_T_INT;
+            c->i = sqlite3_column_int64(st, i);
+            break;
+        case SQLITE_FLOAT:
+            c->type = DS_T_REAL;
+            c->r = sqlite3_column_double(st, i);
+            break;
+        case SQLITE_TEXT:
+            c->type = DS_T_TEXT;
+            c->s = (const char *)sqlite3_column_text(st, i);
+            c->n = (size_t)sqlite3_column_bytes(st, i);
+            if (!c->s) { *e = ds_strdup("out of memory"); return -1; }
+            continue;
+        case SQLITE_BLOB:
+            c->type = DS_T_BLOB;
+            c->s = sqlite3_column_blob(st, i);
+            c->n = (size_t)sqlite3_column_bytes(st, i);
+            continue;
+        default:
+            c->type = DS_T_NULL;
+            continue;
+        }
+        /* The number was read above; its text (CAST AS TEXT) only when a
+         * map key or series name needs it. */
+        if (textcols && textcols[i]) {
+            c->s = (const char *)sqlite3_column_text(st, i);
+            c->n = (size_t)sqlite3_column_bytes(st, i);
+            if (!c->s) { *e = ds_strdup("out of memory"); return -1; }
+        }
+    }
+    return 0;
+}
+
 int ds_sqlite_exec_item(ds_exec *b, const ds_item *it, int64_t now, ds_result *out, char **err)
 {
     sq_exec *x = (sq_exec *)b;
@@ -325,42 +369,7 @@ int ds_sqlite_exec_item(ds_exec *b, const ds_item *it, int64_t now, ds_result *o
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
         if (sqlite3_data_count(st) != ncols) { e = ds_strdup("the query's columns changed while it ran"); goto out; }
-        for (int i = 0; i < ncols; i++) {
-            ds_cell *c = &x->cells[i];
-            c->s = NULL;
-            c->n = 0;
-            switch (sqlite3_column_type(st, i)) {
-            case SQLITE_INTEGER:
-                c->type = DS_T_INT;
-                c->i = sqlite3_column_int64(st, i);
-                break;
-            case SQLITE_FLOAT:
-                c->type = DS_T_REAL;
-                c->r = sqlite3_column_double(st, i);
-                break;
-            case SQLITE_TEXT:
-                c->type = DS_T_TEXT;
-                c->s = (const char *)sqlite3_column_text(st, i);
-                c->n = (size_t)sqlite3_column_bytes(st, i);
-                if (!c->s) { e = ds_strdup("out of memory"); goto out; }
-                continue;
-            case SQLITE_BLOB:
-                c->type = DS_T_BLOB;
-                c->s = sqlite3_column_blob(st, i);
-                c->n = (size_t)sqlite3_column_bytes(st, i);
-                continue;
-            default:
-                c->type = DS_T_NULL;
-                continue;
-            }
-            /* The number was read above; its text (CAST AS TEXT) only when a
-             * map key or series name needs it. */
-            if (textcols && textcols[i]) {
-                c->s = (const char *)sqlite3_column_text(st, i);
-                c->n = (size_t)sqlite3_column_bytes(st, i);
-                if (!c->s) { e = ds_strdup("out of memory"); goto out; }
-            }
-        }
+        if (fill_row(x, st, ncols, textcols, &e)) goto out;
         if (ds_shaper_row(sh, x->cells, &e)) goto out;
     }
     if (src != SQLITE_DONE) { e = step_error(x, it, src); goto out; }
