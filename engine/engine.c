@@ -46,6 +46,55 @@ const ds_engine *ds_engine_for(const char *target, ds_diag *d)
     return &ds_sqlite_engine;
 }
 
+const char *ds_engine_missing(const ds_engine *e)
+{
+    if (!e->name) return "name";
+    if (!e->accepts) return "accepts";
+    if (!e->configure) return "configure";
+    if (!e->default_busy_timeout) return "default_busy_timeout";
+    if (!e->open) return "open";
+    if (!e->close) return "close";
+    if (!e->target) return "target";
+    if (!e->busy_timeout) return "busy_timeout";
+    if (!e->lock) return "lock";
+    if (!e->unlock) return "unlock";
+    if (!e->migrate) return "migrate";
+    if (!e->migrated) return "migrated";
+    if (!e->exec_script) return "exec_script";
+    if (!e->describe) return "describe";
+    if (!e->full_scans) return "full_scans";
+    if (!e->table_exists) return "table_exists";
+    if (!e->table_rows) return "table_rows";
+    if (!e->column_exists) return "column_exists";
+    if (!e->plan_store) return "plan_store";
+    if (!e->plan_load) return "plan_load";
+    if (!e->state_load) return "state_load";
+    if (!e->source_open) return "source_open";
+    if (!e->source_close) return "source_close";
+    if (!e->source_busy_timeout) return "source_busy_timeout";
+    if (!e->source_cancel_on) return "source_cancel_on";
+    if (!e->exec_item) return "exec_item";
+    if (!e->writer_open) return "writer_open";
+    if (!e->writer_close) return "writer_close";
+    if (!e->writer_concurrent) return "writer_concurrent";
+    if (!e->put) return "put";
+    if (!e->fail) return "fail";
+    if (!e->batch_begin) return "batch_begin";
+    if (!e->batch_commit) return "batch_commit";
+    if (!e->batch_abort) return "batch_abort";
+    if (!e->record_run) return "record_run";
+    if (!e->data_version) return "data_version";
+    if (!e->plan_fingerprint) return "plan_fingerprint";
+    if (!e->snapshot_begin) return "snapshot_begin";
+    if (!e->snapshot_end) return "snapshot_end";
+    if (!e->cache_get) return "cache_get";
+    if (!e->cache_scan) return "cache_scan";
+    if (!e->cache_clear) return "cache_clear";
+    if (!e->explain) return "explain";
+    if (!e->errmsg) return "errmsg";
+    return NULL;
+}
+
 /* ---------------------------------------------------------------- store connections */
 
 int ds_db_open(const char *target, int mode, ds_db **out, ds_diag *d)

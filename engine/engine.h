@@ -187,6 +187,9 @@ struct ds_engine {
  * yet: NULL with status DS_USAGE); anything else, NULL and "" included (an
  * in-memory check), is a SQLite path. NULL with the reason in d. */
 const ds_engine *ds_engine_for(const char *target, ds_diag *d);
+/* The name of the first operation e leaves NULL, or NULL when e is complete
+ * (every operation is required; the tests check each engine with it). */
+const char *ds_engine_missing(const ds_engine *e);
 /* 1 when target is a PostgreSQL URI or conninfo string. */
 int ds_engine_is_postgres(const char *target);
 

@@ -110,6 +110,8 @@ START_TEST(engine_from_db_string)
     ck_assert(!ds_engine_is_postgres("./host=x.db"));
     ck_assert(!ds_engine_is_postgres("weird=name.db"));
     ck_assert(!ds_engine_is_postgres(NULL));
+    ck_assert_ptr_null(ds_engine_missing(&ds_sqlite_engine));
+    ck_assert_str_eq(ds_sqlite_engine.name, "sqlite");
     ds_diag d;
     ds_diag_init(&d);
     ck_assert_ptr_eq(ds_engine_for("x.db", &d), &ds_sqlite_engine);
