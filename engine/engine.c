@@ -320,9 +320,9 @@ void ds_describe_free(ds_describe *x)
 {
     if (!x) return;
     free(x->error);
-    for (int i = 0; i < x->nparams; i++) free(x->params[i]);
+    for (int i = 0; x->params && i < x->nparams; i++) free(x->params[i]);
     free(x->params);
-    for (int i = 0; i < x->ncols; i++) free(x->cols[i]);
+    for (int i = 0; x->cols && i < x->ncols; i++) free(x->cols[i]);
     free(x->cols);
     memset(x, 0, sizeof *x);
 }
