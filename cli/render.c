@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include "ds_utf8.h"
 #include "render.h"
 
 void cli_term_init(cli_term *t, FILE *f)
@@ -35,37 +36,16 @@ void cli_term_init(cli_term *t, FILE *f)
 
 /* ---------------------------------------------------------------- safe text */
 
-/* Decodes one UTF-8 sequence at p[0..n): its length, or 0 when invalid
- * (overlong forms, surrogates and values above U+10FFFF are invalid). */
-static size_t utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
-{
-    unsigned c = p[0];
-    size_t len;
-    uint32_t v, lo;
-    if (c < 0x80) { *cp = c; return 1; }
-    if (c >= 0xC2 && c <= 0xDF) { len = 2; v = c & 0x1F; lo = 0x80; }
-    else if (c >= 0xE0 && c <= 0xEF) { len = 3; v = c & 0x0F; lo = 0x800; }
-    else if (c >= 0xF0 && c <= 0xF4) { len = 4; v = c & 0x07; lo = 0x10000; }
-    else return 0;
-    if (len > n) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80) return 0;
-        v = (v << 6) | (p[i] & 0x3F);
-    }
-    if (v < lo || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-    *cp = v;
-    return len;
-}
-
 size_t cli_clean(ds_buf *b, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, chars = 0;
     while (i < n) {
         uint32_t cp;
-        size_t len = utf8_seq(p + i, n - i, &cp);
+        int k = ds_utf8_next(p + i, n - i, &cp);
         chars++;
-        if (len == 0) { ds_buf_addc(b, '?'); i++; continue; }
+        if (k < 0) { ds_buf_addc(b, '?'); i++; continue; }   /* byte by byte */
+        size_t len = (size_t)k;
         if (cp == '\n' || cp == '\t' || cp == '\r') ds_buf_addc(b, ' ');
         else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) ||
                  (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069))
@@ -215,18 +195,6 @@ static int numeric(const char *s)
     return *s == '\0';
 }
 
-/* Bytes taken by the first k characters of valid UTF-8 text s. */
-static size_t prefix_bytes(const char *s, size_t k)
-{
-    size_t i = 0;
-    while (s[i] && k > 0) {
-        i++;
-        while (((unsigned char)s[i] & 0xC0) == 0x80) i++;
-        k--;
-    }
-    return i;
-}
-
 static void pad(ds_buf *b, size_t n)
 {
     while (n-- > 0) ds_buf_addc(b, ' ');
@@ -241,7 +209,7 @@ static void put_cell(ds_buf *b, const cli_term *t, const cell *c, size_t w, int 
     if (c->w > w) {
         /* Only a terminal cuts (render() gives piped output natural widths). */
         size_t keep = w > 0 ? w - 1 : 0;
-        ds_buf_add(&tmp, c->s, prefix_bytes(c->s, keep));
+        ds_buf_add(&tmp, c->s, ds_utf8_skip(c->s, strlen(c->s), keep));
         ds_buf_adds(&tmp, "\xE2\x80\xA6");   /* … */
         shown = keep + 1;
     } else {
@@ -442,20 +410,6 @@ static int hex4(const char *p, uint32_t *out)
     return 0;
 }
 
-static void put_utf8(ds_buf *b, uint32_t cp)
-{
-    char u[4];
-    if (cp < 0x80) { u[0] = (char)cp; ds_buf_add(b, u, 1); }
-    else if (cp < 0x800) { u[0] = (char)(0xC0 | cp >> 6); u[1] = (char)(0x80 | (cp & 0x3F)); ds_buf_add(b, u, 2); }
-    else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | cp >> 12); u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F)); ds_buf_add(b, u, 3);
-    } else {
-        u[0] = (char)(0xF0 | cp >> 18); u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); u[3] = (char)(0x80 | (cp & 0x3F)); ds_buf_add(b, u, 4);
-    }
-}
-
 static int jstring(jparser *j, jv *out)
 {
     ds_buf b;
@@ -487,7 +441,7 @@ static int jstring(jparser *j, jv *out)
             } else if (cp >= 0xD800 && cp <= 0xDFFF) {
                 cp = 0xFFFD;   /* a lone surrogate */
             }
-            put_utf8(&b, cp);
+            ds_utf8_put(&b, cp);
             break;
         }
         default: goto bad;
@@ -672,7 +626,7 @@ static int render_series(ds_buf *b, const cli_term *t, const jv *v)
         ds_buf_reset(&tmp);
         size_t w = cli_clean(&tmp, series->k[i].s, series->k[i].n);
         if (w > namew) {   /* cut long names to the column */
-            tmp.len = prefix_bytes(tmp.p, namew - 1);
+            tmp.len = ds_utf8_skip(tmp.p, tmp.len, namew - 1);
             ds_buf_adds(&tmp, "\xE2\x80\xA6");
             w = namew;
         }

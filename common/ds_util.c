@@ -122,14 +122,6 @@ int ds_glob_match(const char *pattern, const char *s)
     return fnmatch(pattern, s, 0) == 0;
 }
 
-size_t ds_utf8_chars(const char *s, size_t n)
-{
-    size_t c = 0;
-    for (size_t i = 0; i < n; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80) c++;
-    return c;
-}
-
 /* ---------------------------------------------------------------- time */
 
 int ds_time_parse(const char *s, int64_t *out)

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <yaml.h>
 #include "ds_common.h"
+#include "ds_utf8.h"
 #include "ds_yaml.h"
 
 /* ---------------------------------------------------------------- arena */
@@ -144,13 +145,7 @@ size_t ds_yaml_offset(const ds_ydoc *doc, ds_mark m)
     size_t l = (size_t)m.line - 1, o = doc->starts[l], end = doc->ends[l];
     size_t col = m.col > 1 ? (size_t)m.col - 1 : 0;
     if (doc->ascii[l]) return o + col < end ? o + col : end;
-    const unsigned char *s = (const unsigned char *)doc->buf;
-    while (col > 0 && o < end) {
-        o++;
-        while (o < end && (s[o] & 0xC0) == 0x80) o++;
-        col--;
-    }
-    return o;
+    return o + ds_utf8_skip(doc->buf + o, end - o, col);
 }
 
 /* 1-based mark of a byte offset (O(log lines) + the bytes of its line). */
@@ -199,36 +194,21 @@ static size_t bad_bytes(const unsigned char *s, size_t len, char *why, size_t n)
             snprintf(why, n, "control character U+%04X is not allowed", c);
             return i;
         }
-        unsigned need, cp, lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF) { need = 1; cp = c & 0x1F; }
-        else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2; cp = c & 0x0F;
-            if (c == 0xE0) lo = 0xA0;
-            if (c == 0xED) hi = 0x9F;     /* no UTF-16 surrogates */
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3; cp = c & 0x07;
-            if (c == 0xF0) lo = 0x90;
-            if (c == 0xF4) hi = 0x8F;     /* nothing above U+10FFFF */
-        } else goto bad;
-        for (unsigned k = 1; k <= need; k++) {
-            if (i + k >= len) goto bad;
-            unsigned cc = s[i + k];
-            if (k == 1 ? (cc < lo || cc > hi) : (cc & 0xC0) != 0x80) goto bad;
-            cp = cp << 6 | (cc & 0x3F);
+        uint32_t cp;
+        int k = ds_utf8_next(s + i, len - i, &cp);
+        if (k < 0) {
+            snprintf(why, n, "invalid UTF-8 byte 0x%02X", c);
+            return i;
         }
-        if ((cp >= 0x80 && cp <= 0x9F && cp != 0x85)) {
-            snprintf(why, n, "control character U+%04X is not allowed", cp);
+        if (cp >= 0x80 && cp <= 0x9F && cp != 0x85) {
+            snprintf(why, n, "control character U+%04X is not allowed", (unsigned)cp);
             return i;
         }
         if (cp == 0xFFFE || cp == 0xFFFF) {
-            snprintf(why, n, "character U+%04X is not allowed", cp);
+            snprintf(why, n, "character U+%04X is not allowed", (unsigned)cp);
             return i;
         }
-        i += need + 1;
-        continue;
-    bad:
-        snprintf(why, n, "invalid UTF-8 byte 0x%02X", c);
-        return i;
+        i += (size_t)k;
     }
     return len;
 }
