@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include "ds_utf8.h"
+#include "ds_vec.h"
 #include "render.h"
 
 void cli_term_init(cli_term *t, FILE *f)
@@ -136,13 +137,9 @@ void cli_table_priority(cli_table *t, size_t col, int prio)
 void cli_table_celln(cli_table *t, const char *s, size_t n, cli_color c)
 {
     if (t->oom) return;
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
-        cell *v = realloc(t->cells, cap * sizeof *v);
-        if (!v) { t->oom = 1; return; }
-        t->cells = v;
-        t->cap = cap;
-    }
+    cell *v = ds_vec_grow(t->cells, &t->cap, t->n, sizeof *v);
+    if (!v) { t->oom = 1; return; }
+    t->cells = v;
     ds_buf b;
     ds_buf_init(&b);
     size_t w = s ? cli_clean(&b, s, n) : 0;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ds_common.h"
+#include "ds_vec.h"
 
 void ds_diag_init(ds_diag *d)
 {
@@ -30,13 +31,9 @@ static void add(ds_diag *d, ds_severity sev, const char *file, int line, int col
                 const char *key, const char *fmt, va_list ap)
 {
     if (sev == DS_SEV_ERROR) d->nerrors++; else d->nwarnings++;
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 16;
-        ds_diag_entry *v = realloc(d->v, cap * sizeof *v);
-        if (!v) return;
-        d->v = v;
-        d->cap = cap;
-    }
+    ds_diag_entry *v = ds_vec_grow(d->v, &d->cap, d->n, sizeof *v);
+    if (!v) return;
+    d->v = v;
     ds_buf b;
     ds_buf_init(&b);
     ds_buf_vprintf(&b, fmt, ap);

@@ -27,6 +27,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "ds_compiler.h"
+#include "ds_htab.h"
+#include "ds_vec.h"
 #include "ds_yaml.h"
 
 /* Past this many errors in one file the rest are not reported: a hostile
@@ -58,48 +60,29 @@ static const char *const shape_names[] = {"scalar", "row", "rows", "map", "serie
 /* ---------------------------------------------------------------- key index */
 
 /* Item keys already in the plan -> their index, so a duplicate across a
- * thousand files costs one lookup, not a scan. Open addressing; slot holds
- * index + 1, 0 = empty. */
-typedef struct keyidx {
-    size_t *slot;
-    size_t cap, n;
-} keyidx;
+ * thousand files costs one lookup, not a scan. The plan's items hold the
+ * keys; the table holds their indexes. */
+typedef ds_htab keyidx;
 
-static uint64_t strhash(const char *s)
+static int key_eq(const void *ctx, size_t idx, const void *key)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; *s; s++) { h ^= (unsigned char)*s; h *= 0x100000001b3ULL; }
-    return h;
+    const ds_plan *p = ctx;
+    return strcmp(p->items[idx].key, key) == 0;
 }
 
 static long idx_find(const keyidx *x, const ds_plan *p, const char *key)
 {
-    if (!x->cap) return -1;
-    for (size_t i = strhash(key) & (x->cap - 1); x->slot[i]; i = (i + 1) & (x->cap - 1))
-        if (strcmp(p->items[x->slot[i] - 1].key, key) == 0) return (long)(x->slot[i] - 1);
-    return -1;
+    const ds_htab_slot *e = ds_htab_find(x, ds_hash_bytes(key, strlen(key)), key_eq, p, key);
+    return e && e->idx1 ? (long)(e->idx1 - 1) : -1;
 }
 
+/* Adds item (whose key is not in x yet). 0 ok, -1 OOM. */
 static int idx_add(keyidx *x, const ds_plan *p, size_t item)
 {
-    if ((x->n + 1) * 2 > x->cap) {
-        size_t cap = x->cap ? x->cap * 2 : 64;
-        size_t *s = calloc(cap, sizeof *s);
-        if (!s) return -1;
-        for (size_t i = 0; i < x->cap; i++) {
-            if (!x->slot[i]) continue;
-            size_t j = strhash(p->items[x->slot[i] - 1].key) & (cap - 1);
-            while (s[j]) j = (j + 1) & (cap - 1);
-            s[j] = x->slot[i];
-        }
-        free(x->slot);
-        x->slot = s;
-        x->cap = cap;
-    }
-    size_t j = strhash(p->items[item].key) & (x->cap - 1);
-    while (x->slot[j]) j = (j + 1) & (x->cap - 1);
-    x->slot[j] = item + 1;
-    x->n++;
+    const char *key = p->items[item].key;
+    uint64_t h = ds_hash_bytes(key, strlen(key));
+    if (ds_htab_room(x)) return -1;
+    ds_htab_put(x, ds_htab_find(x, h, key_eq, p, key), h, item);
     return 0;
 }
 
@@ -531,9 +514,11 @@ typedef struct defaults {
     int pair_bad;            /* its own refresh >= its own ttl, already reported */
 } defaults;
 
-static int add_str(char ***v, size_t *n, const char *s)
+/* Appends a copy of s to the list *v of *n strings (*cap allocated, kept by
+ * the caller beside the list while it is built). 0 ok, -1 OOM. */
+static int add_str(char ***v, size_t *n, size_t *cap, const char *s)
 {
-    char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+    char **nv = ds_vec_grow(*v, cap, *n, sizeof *nv);
     if (!nv) return -1;
     *v = nv;
     if (!(nv[*n] = ds_strdup(s))) return -1;
@@ -544,6 +529,7 @@ static int add_str(char ***v, size_t *n, const char *s)
 static int parse_tags(ld *L, const ynode *v, ds_item *it, const char *key)
 {
     int rc = 0;
+    size_t cap = it->ntags;
     if (poisoned(v)) return -1;
     if (v->kind != YN_SEQ)
         return err(L, v->mark, key, "'tags' must be a list of names, found %s", ds_yaml_type_name(v));
@@ -555,7 +541,7 @@ static int parse_tags(ld *L, const ynode *v, ds_item *it, const char *key)
             rc = err(L, e->mark, key, "invalid tag '%s': must match ^[a-z][a-z0-9_-]*$", shown(L, e));
             continue;
         }
-        if (add_str(&it->tags, &it->ntags, s)) rc = oom(L, e->mark);
+        if (add_str(&it->tags, &it->ntags, &cap, s)) rc = oom(L, e->mark);
     }
     return rc;
 }
@@ -563,6 +549,7 @@ static int parse_tags(ld *L, const ynode *v, ds_item *it, const char *key)
 static int parse_params(ld *L, const ynode *v, ds_item *it, const char *key)
 {
     int rc = 0;
+    size_t cap = it->nparams;
     if (poisoned(v)) return -1;
     if (v->kind != YN_MAP)
         return err(L, v->mark, key, "'params' must be a mapping of names to values, found %s",
@@ -619,7 +606,7 @@ static int parse_params(ld *L, const ynode *v, ds_item *it, const char *key)
             if (!(pr.s = ds_strdup(e->s))) { rc = oom(L, k->mark); continue; }
             break;
         }
-        ds_param *np = realloc(it->params, (it->nparams + 1) * sizeof *np);
+        ds_param *np = ds_vec_grow(it->params, &cap, it->nparams, sizeof *np);
         if (!np || !(pr.name = ds_strdup(k->s))) {
             if (np) it->params = np;
             free(pr.s);
@@ -635,12 +622,13 @@ static int parse_params(ld *L, const ynode *v, ds_item *it, const char *key)
 static int parse_y(ld *L, const ynode *v, ds_item *it, const char *key)
 {
     int rc = 0;
+    size_t cap = it->ny;
     if (poisoned(v)) return -1;
     it->m_y = v->mark;
     if (v->kind == YN_SCALAR) {
         const char *s = want_column(L, v, "'y'", key);
         if (!s) return -1;
-        if (add_str(&it->y, &it->ny, s)) return oom(L, v->mark);
+        if (add_str(&it->y, &it->ny, &cap, s)) return oom(L, v->mark);
         return 0;
     }
     if (v->kind != YN_SEQ)
@@ -660,7 +648,7 @@ static int parse_y(ld *L, const ynode *v, ds_item *it, const char *key)
                      shown(L, e), it->m_ys[j].line);
             continue;
         }
-        if (add_str(&it->y, &it->ny, s)) { rc = oom(L, e->mark); continue; }
+        if (add_str(&it->y, &it->ny, &cap, s)) { rc = oom(L, e->mark); continue; }
         it->m_ys[it->ny - 1] = e->mark;
     }
     return rc;
@@ -826,6 +814,7 @@ static int parse_field(ld *L, int f, const ynode *v, ds_item *it, const char *ke
 /* Copies one parsed default into an item that lacks the field. 0 ok, -1 OOM. */
 static int copy_field(int f, const ds_item *src, ds_item *dst)
 {
+    size_t cap;
     switch (f) {
     case F_SHAPE: dst->shape = src->shape; dst->m_shape = src->m_shape; return 0;
     case F_TTL: dst->ttl = src->ttl; dst->m_ttl = src->m_ttl; return 0;
@@ -836,8 +825,9 @@ static int copy_field(int f, const ds_item *src, ds_item *dst)
     case F_DESCRIPTION: return (dst->description = ds_strdup(src->description)) ? 0 : -1;
     case F_GROUP: return (dst->group = ds_strdup(src->group)) ? 0 : -1;
     case F_TAGS:
+        cap = dst->ntags;
         for (size_t i = 0; i < src->ntags; i++)
-            if (add_str(&dst->tags, &dst->ntags, src->tags[i])) return -1;
+            if (add_str(&dst->tags, &dst->ntags, &cap, src->tags[i])) return -1;
         return 0;
     case F_X: dst->m_x = src->m_x; return (dst->x = ds_strdup(src->x)) ? 0 : -1;
     case F_SERIES_BY:
@@ -849,8 +839,9 @@ static int copy_field(int f, const ds_item *src, ds_item *dst)
         return (dst->fill = ds_strdup(src->fill)) ? 0 : -1;
     case F_Y:
         dst->m_y = src->m_y;
+        cap = dst->ny;
         for (size_t i = 0; i < src->ny; i++)
-            if (add_str(&dst->y, &dst->ny, src->y[i])) return -1;
+            if (add_str(&dst->y, &dst->ny, &cap, src->y[i])) return -1;
         if (src->m_ys) {
             if (!(dst->m_ys = malloc(src->ny * sizeof *dst->m_ys))) return -1;
             memcpy(dst->m_ys, src->m_ys, src->ny * sizeof *dst->m_ys);
@@ -1063,13 +1054,9 @@ static void load_item(ld *L, ynode *m, ds_kind kind, const defaults *D)
     it.sqlcheck = sqlcheck;
     ds_item_hash(&it);
     if (!(it.file = ds_strdup(L->file))) { oom(L, m->mark); ds_item_free(&it); return; }
-    if (L->p->n == L->p->cap) {
-        size_t cap = L->p->cap ? L->p->cap * 2 : 16;
-        ds_item *v = realloc(L->p->items, cap * sizeof *v);
-        if (!v) { oom(L, m->mark); ds_item_free(&it); return; }
-        L->p->items = v;
-        L->p->cap = cap;
-    }
+    ds_item *v = ds_vec_grow(L->p->items, &L->p->cap, L->p->n, sizeof *v);
+    if (!v) { oom(L, m->mark); ds_item_free(&it); return; }
+    L->p->items = v;
     L->p->items[L->p->n++] = it;
     if (first < 0 && idx_add(L->idx, L->p, L->p->n - 1)) oom(L, m->mark);
 }
@@ -1192,11 +1179,11 @@ int ds_spec_load_buf(const char *file, const char *buf, size_t len, ds_plan *p, 
     size_t before = d->nerrors;
     if (!file) file = "<input>";
     if (idx_build(&idx, p)) {
-        free(idx.slot);
+        ds_htab_free(&idx);
         return ds_error(d, file, 1, 1, NULL, "out of memory");
     }
     load_one(file, buf ? buf : "", buf ? len : 0, p, &idx, d);
-    free(idx.slot);
+    ds_htab_free(&idx);
     return d->nerrors > before ? -1 : 0;
 }
 
@@ -1230,13 +1217,9 @@ static int seen_dir(walker *w, const struct stat *st)
 {
     for (size_t i = 0; i < w->nseen; i++)
         if (w->seen[i].dev == st->st_dev && w->seen[i].ino == st->st_ino) return 1;
-    if (w->nseen == w->capseen) {
-        size_t cap = w->capseen ? w->capseen * 2 : 16;
-        void *v = realloc(w->seen, cap * sizeof *w->seen);
-        if (!v) return -1;
-        w->seen = v;
-        w->capseen = cap;
-    }
+    void *v = ds_vec_grow(w->seen, &w->capseen, w->nseen, sizeof *w->seen);
+    if (!v) return -1;
+    w->seen = v;
     w->seen[w->nseen].dev = st->st_dev;
     w->seen[w->nseen].ino = st->st_ino;
     w->nseen++;
@@ -1275,13 +1258,9 @@ static void walk(walker *w, const char *rel)
             if (!S_ISREG(st.st_mode)) {
                 ds_error(w->d, cpath, 1, 1, NULL, "cannot read file: not a regular file");
             } else {
-                if (w->nrel == w->caprel) {
-                    size_t cap = w->caprel ? w->caprel * 2 : 64;
-                    char **v = realloc(w->rel, cap * sizeof *v);
-                    if (!v) { w->oom = 1; free(crel); free(cpath); break; }
-                    w->rel = v;
-                    w->caprel = cap;
-                }
+                char **v = ds_vec_grow(w->rel, &w->caprel, w->nrel, sizeof *v);
+                if (!v) { w->oom = 1; free(crel); free(cpath); break; }
+                w->rel = v;
                 w->rel[w->nrel++] = crel;
                 crel = NULL;
             }
@@ -1382,7 +1361,7 @@ out:
     for (size_t i = 0; i < w.nrel; i++) free(w.rel[i]);
     free(w.rel);
     free(w.seen);
-    free(idx.slot);
+    ds_htab_free(&idx);
     free(base);
     return rc;
 }

@@ -19,6 +19,7 @@
 #include <yaml.h>
 #include "ds_common.h"
 #include "ds_utf8.h"
+#include "ds_vec.h"
 #include "ds_yaml.h"
 
 /* ---------------------------------------------------------------- arena */
@@ -294,13 +295,9 @@ typedef struct pend {
 
 static int push(pend *p, ynode *n)
 {
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 64;
-        ynode **v = realloc(p->v, cap * sizeof *v);
-        if (!v) return -1;
-        p->v = v;
-        p->cap = cap;
-    }
+    ynode **v = ds_vec_grow(p->v, &p->cap, p->n, sizeof *v);
+    if (!v) return -1;
+    p->v = v;
     p->v[p->n++] = n;
     return 0;
 }

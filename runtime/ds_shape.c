@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "ds_htab.h"
 #include "ds_runtime.h"
+#include "ds_vec.h"
 
 /* Appends a cell as a JSON value. BLOB appends nothing and returns -1 (the
  * caller names the column); everything else returns 0. */
@@ -33,74 +35,6 @@ int ds_json_cell(ds_buf *b, const ds_cell *c)
     case DS_T_TEXT: ds_json_string(b, c->s ? c->s : "", c->s ? c->n : 0); return 0;
     case DS_T_NULL: ds_buf_add(b, "null", 4); return 0;
     default: return -1;
-    }
-}
-
-/* ---------------------------------------------------------------- hash tables */
-
-/* A slot of an open-addressing table; the keys live with the caller, the
- * table keeps only their hash and index. */
-typedef struct hslot {
-    uint64_t h;                 /* full hash of the key */
-    size_t idx1;                /* caller's entry index + 1; 0 = empty */
-} hslot;
-
-typedef struct htab {
-    hslot *s;
-    size_t cap, n;              /* cap is a power of two */
-} htab;
-
-static uint64_t mix64(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
-
-static uint64_t hash_bytes(const char *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;      /* FNV-1a, then mixed: linear probing uses low bits */
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return mix64(h ^ n);
-}
-
-/* Makes room for one more entry (load factor <= 3/4). 0 ok, -1 OOM (table unchanged). */
-static int htab_room(htab *t)
-{
-    if ((t->n + 1) * 4 <= t->cap * 3) return 0;
-    size_t cap = t->cap ? t->cap * 2 : 64;
-    if (cap > SIZE_MAX / sizeof(hslot)) return -1;
-    hslot *ns = calloc(cap, sizeof *ns);
-    if (!ns) return -1;
-    for (size_t i = 0; i < t->cap; i++) {
-        if (!t->s[i].idx1) continue;
-        size_t j = t->s[i].h & (cap - 1);
-        while (ns[j].idx1) j = (j + 1) & (cap - 1);
-        ns[j] = t->s[i];
-    }
-    free(t->s);
-    t->s = ns;
-    t->cap = cap;
-    return 0;
-}
-
-struct ds_shaper;
-typedef int (*key_eq)(const struct ds_shaper *s, size_t idx, const void *key);
-
-/* The slot holding the key (eq decides), or the empty slot where it goes.
- * Needs htab_room first, so the table is never full. */
-static hslot *htab_find(htab *t, uint64_t h, key_eq eq, const struct ds_shaper *s, const void *key)
-{
-    size_t m = t->cap - 1;
-    for (size_t j = h & m;; j = (j + 1) & m) {
-        hslot *e = &t->s[j];
-        if (!e->idx1 || (e->h == h && eq(s, e->idx1 - 1, key))) return e;
     }
 }
 
@@ -125,7 +59,7 @@ struct ds_shaper {
     ds_buf tmp, tmp2;           /* scratch: one value's JSON */
 
     /* map: keys already written, as spans of out */
-    htab mtab;
+    ds_htab mtab;
     span *mk;
     size_t nmk, mkcap;
 
@@ -140,7 +74,7 @@ struct ds_shaper {
     size_t fixed;               /* bytes of the series frame that do not depend on rows */
     char *fill;                 /* pivot: JSON of a missing point */
     size_t fill_len;
-    htab xtab, stab, ptab;      /* pivot: distinct x, distinct series, points */
+    ds_htab xtab, stab, ptab;      /* pivot: distinct x, distinct series, points */
     span *xv, *sv;              /* spans of xbuf / sbuf */
     size_t nx, xcap, ns, scap;
     ds_buf sbuf;                /* series names (JSON), back to back */
@@ -183,18 +117,6 @@ static char *snip(const char *p, size_t n, char out[80])
     memcpy(out, p, k);
     memcpy(out + k, "...", 4);
     return out;
-}
-
-/* An array p of *cap elements, grown when needed to hold n + 1; returns the
- * (possibly moved) array, or NULL on OOM with p untouched. */
-static void *grow(void *p, size_t *cap, size_t n, size_t elem)
-{
-    if (n < *cap) return p;
-    size_t nc = *cap ? *cap * 2 : 16;
-    if (nc > SIZE_MAX / elem) return NULL;
-    void *np = realloc(p, nc * elem);
-    if (np) *cap = nc;
-    return np;
 }
 
 static uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
@@ -299,8 +221,9 @@ static int oom(ds_shaper *s, char **err)
 
 /* ---------------------------------------------------------------- key equality */
 
-static int eq_name(const ds_shaper *s, size_t idx, const void *key)
+static int eq_name(const void *ctx, size_t idx, const void *key)
 {
+    const ds_shaper *s = ctx;
     return strcmp(colname(s, (int)idx), key) == 0;
 }
 
@@ -309,30 +232,34 @@ static int eq_span(const ds_buf *b, span sp, const bytes *k)
     return sp.len == k->n && memcmp(b->p + sp.off, k->p, k->n) == 0;
 }
 
-static int eq_map(const ds_shaper *s, size_t idx, const void *key)
+static int eq_map(const void *ctx, size_t idx, const void *key)
 {
+    const ds_shaper *s = ctx;
     return eq_span(&s->out, s->mk[idx], key);
 }
 
-static int eq_x(const ds_shaper *s, size_t idx, const void *key)
+static int eq_x(const void *ctx, size_t idx, const void *key)
 {
+    const ds_shaper *s = ctx;
     return eq_span(&s->xbuf, s->xv[idx], key);
 }
 
-static int eq_series(const ds_shaper *s, size_t idx, const void *key)
+static int eq_series(const void *ctx, size_t idx, const void *key)
 {
+    const ds_shaper *s = ctx;
     return eq_span(&s->sbuf, s->sv[idx], key);
 }
 
-static int eq_point(const ds_shaper *s, size_t idx, const void *key)
+static int eq_point(const void *ctx, size_t idx, const void *key)
 {
+    const ds_shaper *s = ctx;
     const size_t *k = key;
     return s->pt[idx].xi == k[0] && s->pt[idx].si == k[1];
 }
 
 static uint64_t hash_point(size_t xi, size_t si)
 {
-    return mix64((uint64_t)xi * 0x9E3779B97F4A7C15ULL ^ (uint64_t)si);
+    return ds_hash_mix((uint64_t)xi * 0x9E3779B97F4A7C15ULL ^ (uint64_t)si);
 }
 
 /* ---------------------------------------------------------------- setup */
@@ -432,15 +359,15 @@ ds_shaper *ds_shaper_new(const ds_item *it, const char *const *cols, int ncols, 
     /* Column names become object keys in row, rows and series: refuse two
      * equal ones rather than print an object with a repeated key. */
     if (s->shape == DS_SHAPE_ROW || s->shape == DS_SHAPE_ROWS || s->shape == DS_SHAPE_SERIES) {
-        htab t = {0};
+        ds_htab t = {0};
         int dup = -1;
         for (int i = 0; i < ncols && dup < 0; i++) {
-            if (htab_room(&t)) { free(t.s); oom(s, err); goto bad; }
+            if (ds_htab_room(&t)) { free(t.s); oom(s, err); goto bad; }
             const char *n = colname(s, i);
-            uint64_t h = hash_bytes(n, strlen(n));
-            hslot *e = htab_find(&t, h, eq_name, s, n);
+            uint64_t h = ds_hash_bytes(n, strlen(n));
+            ds_htab_slot *e = ds_htab_find(&t, h, eq_name, s, n);
             if (e->idx1) dup = i;
-            else { e->h = h; e->idx1 = (size_t)i + 1; t.n++; }
+            else ds_htab_put(&t, e, h, (size_t)i);
         }
         free(t.s);
         if (dup >= 0) {
@@ -522,23 +449,21 @@ static int map_row(ds_shaper *s, const ds_cell *cells, char **err)
     if (s->rows > 1) ds_buf_addc(&s->out, ',');
     span sp = {s->out.len, 0};
     key_json(&s->out, k);
-    if (s->out.oom || htab_room(&s->mtab)) return oom(s, err);
-    span *nm = grow(s->mk, &s->mkcap, s->nmk, sizeof *s->mk);
+    if (s->out.oom || ds_htab_room(&s->mtab)) return oom(s, err);
+    span *nm = ds_vec_grow(s->mk, &s->mkcap, s->nmk, sizeof *s->mk);
     if (!nm) return oom(s, err);
     s->mk = nm;
     sp.len = s->out.len - sp.off;
     bytes kb = {s->out.p + sp.off, sp.len};
-    uint64_t h = hash_bytes(kb.p, kb.n);
-    hslot *e = htab_find(&s->mtab, h, eq_map, s, &kb);
+    uint64_t h = ds_hash_bytes(kb.p, kb.n);
+    ds_htab_slot *e = ds_htab_find(&s->mtab, h, eq_map, s, &kb);
     if (e->idx1) {
         char t[80];
         return fail(s, err, "shape map: duplicate key %s in column '%s'",
                     snip(kb.p, kb.n, t), colname(s, 0));
     }
     s->mk[s->nmk] = sp;
-    e->h = h;
-    e->idx1 = ++s->nmk;
-    s->mtab.n++;
+    ds_htab_put(&s->mtab, e, h, s->nmk++);
     ds_buf_addc(&s->out, ':');
     if (put(s, &s->out, &cells[1], err)) return -1;
     return check_size(s, err);
@@ -561,25 +486,23 @@ static int series_row(ds_shaper *s, const ds_cell *cells, char **err)
 
 /* Finds or adds bytes k (JSON text) among the distinct values of a pivot
  * axis; *idx receives its index. 0 ok, -1 OOM. */
-static int axis_add(ds_shaper *s, htab *t, key_eq eq, ds_buf *store, span **v, size_t *n,
+static int axis_add(ds_shaper *s, ds_htab *t, ds_htab_eq eq, ds_buf *store, span **v, size_t *n,
                     size_t *cap, int commas, const ds_buf *k, size_t *idx)
 {
-    if (htab_room(t)) return -1;
-    span *nv = grow(*v, cap, *n, sizeof **v);
+    if (ds_htab_room(t)) return -1;
+    span *nv = ds_vec_grow(*v, cap, *n, sizeof **v);
     if (!nv) return -1;
     *v = nv;
     bytes kb = {k->p, k->len};
-    uint64_t h = hash_bytes(kb.p, kb.n);
-    hslot *e = htab_find(t, h, eq, s, &kb);
+    uint64_t h = ds_hash_bytes(kb.p, kb.n);
+    ds_htab_slot *e = ds_htab_find(t, h, eq, s, &kb);
     if (!e->idx1) {
         if (commas && *n) ds_buf_addc(store, ',');
         (*v)[*n].off = store->len;
         (*v)[*n].len = k->len;
         ds_buf_add(store, k->p, k->len);
         if (store->oom) return -1;
-        e->h = h;
-        e->idx1 = ++*n;
-        t->n++;
+        ds_htab_put(t, e, h, (*n)++);
     }
     *idx = e->idx1 - 1;
     return 0;
@@ -601,14 +524,14 @@ static int pivot_row(ds_shaper *s, const ds_cell *cells, char **err)
     size_t xi, si;
     if (axis_add(s, &s->xtab, eq_x, &s->xbuf, &s->xv, &s->nx, &s->xcap, 1, &s->tmp, &xi) ||
         axis_add(s, &s->stab, eq_series, &s->sbuf, &s->sv, &s->ns, &s->scap, 0, &s->tmp2, &si) ||
-        htab_room(&s->ptab))
+        ds_htab_room(&s->ptab))
         return oom(s, err);
-    point *np = grow(s->pt, &s->ptcap, s->npt, sizeof *s->pt);
+    point *np = ds_vec_grow(s->pt, &s->ptcap, s->npt, sizeof *s->pt);
     if (!np) return oom(s, err);
     s->pt = np;
     size_t k[2] = {xi, si};
     uint64_t h = hash_point(xi, si);
-    hslot *e = htab_find(&s->ptab, h, eq_point, s, k);
+    ds_htab_slot *e = ds_htab_find(&s->ptab, h, eq_point, s, k);
     if (e->idx1) {
         char t1[80], t2[80];
         return fail(s, err, "shape series: two rows for x %s and series %s",
@@ -618,9 +541,7 @@ static int pivot_row(ds_shaper *s, const ds_cell *cells, char **err)
     if (put(s, &s->cbuf, yc, err)) return -1;
     if (s->cbuf.oom) return oom(s, err);
     s->pt[s->npt] = (point){xi, si, off, s->cbuf.len - off};
-    e->h = h;
-    e->idx1 = ++s->npt;
-    s->ptab.n++;
+    ds_htab_put(&s->ptab, e, h, s->npt++);
     return check_size(s, err);
 }
 
