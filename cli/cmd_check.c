@@ -120,7 +120,7 @@ static void print_some(const ds_diag *d, int want_file, ds_diag_format fmt, FILE
     for (size_t i = 0; i < d->n; i++)
         if (!d->v[i].file == !want_file) view.v[view.n++] = d->v[i];
     if (view.n || fmt == DS_FMT_JSON) {
-        char *s = ds_diag_render(&view, fmt);
+        char *s = cli_diag_render(&view, fmt);
         if (s) fputs(s, f);
         else fputs("dashspec: out of memory\n", stderr);
         free(s);
@@ -210,9 +210,12 @@ int cmd_compile(int argc, char **argv)
     ds_status st = ds_compile_file(db, specs, &n, &changed, &d);
     print_some(&d, 1, DS_FMT_TEXT, stderr);
     print_some(&d, 0, DS_FMT_TEXT, stderr);
-    if (st == DS_OK)
-        printf("compiled %zu item%s into %s%s\n", n, n == 1 ? "" : "s", db, changed ? "" : " (plan unchanged)");
-    else if (st == DS_FAILED)
+    if (st == DS_OK) {
+        char *line = ds_asprintf("compiled %zu item%s into %s%s\n", n, n == 1 ? "" : "s", db,
+                                 changed ? "" : " (plan unchanged)");
+        if (!line || cli_print(stdout, line)) fputs("dashspec: out of memory\n", stderr);
+        free(line);
+    } else if (st == DS_FAILED)
         summary(&d, "; nothing was written");
     ds_diag_free(&d);
     return st;

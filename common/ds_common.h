@@ -46,6 +46,17 @@ void ds_json_int(ds_buf *b, int64_t v);
 void ds_json_double(ds_buf *b, double v);              /* Python repr; non-finite -> null */
 void ds_json_string(ds_buf *b, const char *s, size_t n); /* quoted; invalid UTF-8 -> U+FFFD */
 
+/* ---------------------------------------------------------------- diagnostics (ds_diag.c) */
+
+/* Makes text safe for where it goes: appends s[0..n) to b for format fmt.
+ * The CLI passes its terminal sanitizer (cli/render.h) so that no file name,
+ * message or key reaches a terminal raw. Must not fail (b records OOM). */
+typedef void (*ds_diag_filter)(ds_buf *b, const char *s, size_t n, ds_diag_format fmt);
+/* ds_diag_render with the file, message and key of TEXT and GITHUB entries
+ * passed through filter (NULL: as they are); JSON is escaped already. Caller
+ * frees; NULL on OOM. */
+char *ds_diag_render_filtered(const ds_diag *d, ds_diag_format fmt, ds_diag_filter filter);
+
 /* ---------------------------------------------------------------- strings */
 
 char *ds_strdup(const char *s);                  /* NULL-safe; NULL on OOM */

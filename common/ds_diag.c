@@ -131,7 +131,32 @@ static void gh_escape(ds_buf *b, const char *s, int prop)
     }
 }
 
+/* Appends s through the caller's filter when there is one. */
+static void put(ds_buf *b, const char *s, ds_diag_filter filter, ds_diag_format fmt)
+{
+    if (filter) filter(b, s, strlen(s), fmt);
+    else ds_buf_adds(b, s);
+}
+
+/* gh_escape of s after the filter (the filter keeps line breaks for it). */
+static void gh_put(ds_buf *b, const char *s, int prop, ds_diag_filter filter)
+{
+    if (!filter) { gh_escape(b, s, prop); return; }
+    ds_buf t;
+    ds_buf_init(&t);
+    filter(&t, s, strlen(s), DS_FMT_GITHUB);
+    ds_buf_adds(&t, "");
+    if (t.oom) b->oom = 1;
+    else gh_escape(b, t.p, prop);
+    ds_buf_free(&t);
+}
+
 char *ds_diag_render(const ds_diag *d, ds_diag_format fmt)
+{
+    return ds_diag_render_filtered(d, fmt, NULL);
+}
+
+char *ds_diag_render_filtered(const ds_diag *d, ds_diag_format fmt, ds_diag_filter filter)
 {
     ds_buf b;
     ds_buf_init(&b);
@@ -141,22 +166,31 @@ char *ds_diag_render(const ds_diag *d, ds_diag_format fmt)
         const char *sev = e->sev == DS_SEV_ERROR ? "error" : "warning";
         switch (fmt) {
         case DS_FMT_TEXT:
-            if (e->file) ds_buf_printf(&b, "%s:%d:%d: ", e->file, e->line, e->col);
-            else ds_buf_adds(&b, "dashspec: ");
-            ds_buf_printf(&b, "%s: %s", sev, e->msg);
-            if (e->key) ds_buf_printf(&b, " [%s]", e->key);
+            if (e->file) {
+                put(&b, e->file, filter, fmt);
+                ds_buf_printf(&b, ":%d:%d: ", e->line, e->col);
+            } else {
+                ds_buf_adds(&b, "dashspec: ");
+            }
+            ds_buf_printf(&b, "%s: ", sev);
+            put(&b, e->msg, filter, fmt);
+            if (e->key) {
+                ds_buf_adds(&b, " [");
+                put(&b, e->key, filter, fmt);
+                ds_buf_addc(&b, ']');
+            }
             ds_buf_addc(&b, '\n');
             break;
         case DS_FMT_GITHUB:
             ds_buf_printf(&b, "::%s ", sev);
             if (e->file) {
                 ds_buf_adds(&b, "file=");
-                gh_escape(&b, e->file, 1);
+                gh_put(&b, e->file, 1, filter);
                 ds_buf_printf(&b, ",line=%d,col=%d", e->line, e->col);
             }
             ds_buf_adds(&b, "::");
-            gh_escape(&b, e->msg, 0);
-            if (e->key) { ds_buf_adds(&b, " ["); gh_escape(&b, e->key, 0); ds_buf_addc(&b, ']'); }
+            gh_put(&b, e->msg, 0, filter);
+            if (e->key) { ds_buf_adds(&b, " ["); gh_put(&b, e->key, 0, filter); ds_buf_addc(&b, ']'); }
             ds_buf_addc(&b, '\n');
             break;
         case DS_FMT_JSON:
