@@ -1,7 +1,7 @@
 /*
  * cmd_check.c — `check`, `compile` and `list`: the commands that read specs.
  *
- * Output rules (contract section 4): check prints its diagnostics about spec
+ * Output rules (docs/checking.md): check prints its diagnostics about spec
  * files on stdout in the chosen format, so `--format json | jq` and GitHub
  * annotations see nothing else; messages that are not about a file (the
  * database cannot be opened, no schema was given) go to stderr. compile

@@ -1,5 +1,5 @@
 /*
- * ds_json.c — JSON text for SQLite values (contract section 2, "Values").
+ * ds_json.c — JSON text for SQLite values (docs/values.md).
  *
  * Integers are exact over the whole int64 range. Reals are rendered as
  * Python's repr() renders them: the shortest digit string that reads back as

@@ -1,6 +1,6 @@
 /*
- * ds_spec.c — spec files -> ds_item: every rule of contract section 1 that
- * needs no database (ds_sql.c does the rest).
+ * ds_spec.c — spec files -> ds_item: every rule of docs/spec-reference.md
+ * that needs no database (ds_sql.c does the rest).
  *
  * A file goes through compiler/ds_yaml.c into a node tree, then one pass over
  * the tree checks the top-level mapping, `defaults`, and each item of
@@ -21,7 +21,7 @@
 #include <string.h>
 #include "ds_spec_int.h"
 
-/* ORDER: enum field follows ds_item_fields[] (the contract's table). */
+/* ORDER: enum field follows ds_item_fields[] (docs/spec-reference.md, "Items"). */
 const char *const ds_item_fields[] = {
     "key", "query", "shape", "ttl", "refresh", "description", "group", "tags", "params",
     "timeout", "max_rows", "max_bytes", "x", "y", "series_by", "fill", NULL

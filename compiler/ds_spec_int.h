@@ -35,7 +35,7 @@
 #define DS_SPEC_REFRESH_NUM 2
 #define DS_SPEC_REFRESH_DEN 3
 
-/* ORDER: follows ds_item_fields[] (the contract's table), checked in ds_spec.c. */
+/* ORDER: follows ds_item_fields[] (docs/spec-reference.md, "Items"), checked in ds_spec.c. */
 enum field {
     F_KEY, F_QUERY, F_SHAPE, F_TTL, F_REFRESH, F_DESCRIPTION, F_GROUP, F_TAGS, F_PARAMS,
     F_TIMEOUT, F_MAX_ROWS, F_MAX_BYTES, F_X, F_Y, F_SERIES_BY, F_FILL, F_N

@@ -19,7 +19,7 @@
 
 #define DS_VERSION "0.1.0"
 
-/* Results of commands; the CLI exits with these values (contract section 4). */
+/* Results of commands; the CLI exits with these values (docs/operations.md, "Exit codes"). */
 typedef enum ds_status {
     DS_OK = 0,          /* success */
     DS_FAILED = 1,      /* check found errors, or some item failed in run */

@@ -1,5 +1,5 @@
 /*
- * ds_shape.c — result rows -> the JSON value of each shape (contract section 2).
+ * ds_shape.c — result rows -> the JSON value of each shape (docs/values.md).
  *
  * The executor feeds rows one at a time; the value grows in one buffer per
  * part (the value itself, or x and one array per y for series), so a large
