@@ -102,11 +102,9 @@ const char usage_list[] =
 
 static int parse_format(const char *s, ds_diag_format *f)
 {
-    if (strcmp(s, "text") == 0) *f = DS_FMT_TEXT;
-    else if (strcmp(s, "json") == 0) *f = DS_FMT_JSON;
-    else if (strcmp(s, "github") == 0) *f = DS_FMT_GITHUB;
-    else return -1;
-    return 0;
+    for (int i = 0; i < DS_FMT_N; i++)
+        if (strcmp(s, ds_diag_format_names[i]) == 0) { *f = (ds_diag_format)i; return 0; }
+    return -1;
 }
 
 /* Renders the entries of d that are (want_file) or are not about a file, in

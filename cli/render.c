@@ -93,12 +93,16 @@ void cli_pad(ds_buf *b, size_t n)
     while (n-- > 0) ds_buf_addc(b, ' ');
 }
 
-/* ORDER: follows enum cli_color. */
-static const char *const sgr[] = {"", "1", "2", "31", "32", "33", "34"};
+/* SGR parameters of each colour. */
+static const char *const sgr[] = {
+    [CLI_NONE] = "", [CLI_BOLD] = "1", [CLI_DIM] = "2", [CLI_RED] = "31",
+    [CLI_GREEN] = "32", [CLI_YELLOW] = "33", [CLI_BLUE] = "34",
+};
+_Static_assert(sizeof sgr / sizeof sgr[0] == CLI_COLOR_N, "one SGR code per colour");
 
 void cli_paint(ds_buf *b, const cli_term *t, cli_color c, const char *s)
 {
-    if (t->color && c != CLI_NONE && *s) ds_buf_printf(b, "\033[%sm%s\033[0m", sgr[c], s);
+    if (t->color && c != CLI_NONE && (unsigned)c < CLI_COLOR_N && *s) ds_buf_printf(b, "\033[%sm%s\033[0m", sgr[c], s);
     else ds_buf_adds(b, s);
 }
 

@@ -30,6 +30,7 @@ void cli_term_init(cli_term *t, FILE *f);
 typedef enum cli_color {
     CLI_NONE = 0, CLI_BOLD, CLI_DIM, CLI_RED, CLI_GREEN, CLI_YELLOW, CLI_BLUE
 } cli_color;
+#define CLI_COLOR_N (CLI_BLUE + 1)             /* number of colours */
 
 /* Appends s[0..n) to b made safe for a terminal: valid UTF-8 is kept, except
  * control characters (C0, DEL, C1) and bidi overrides; newlines and tabs

@@ -46,6 +46,13 @@ void ds_json_int(ds_buf *b, int64_t v);
 void ds_json_double(ds_buf *b, double v);              /* Python repr; non-finite -> null */
 void ds_json_string(ds_buf *b, const char *s, size_t n); /* quoted; invalid UTF-8 -> U+FFFD */
 
+/* ---------------------------------------------------------------- names (ds_util.c, ds_diag.c) */
+
+/* Indexed by enum ds_shape, then NULL (for lookups and suggestions). */
+extern const char *const ds_shape_names[DS_SHAPE_N + 1];
+/* Indexed by ds_diag_format: "text", "json", "github". */
+extern const char *const ds_diag_format_names[DS_FMT_N];
+
 /* ---------------------------------------------------------------- diagnostics (ds_diag.c) */
 
 /* Makes text safe for where it goes: appends s[0..n) to b for format fmt.

@@ -111,6 +111,20 @@ void ds_diag_sort(ds_diag *d)
     }
 }
 
+static const char *const severity_names[] = {
+    [DS_SEV_ERROR] = "error",
+    [DS_SEV_WARNING] = "warning",
+};
+_Static_assert(sizeof severity_names / sizeof severity_names[0] == DS_SEV_N, "one name per severity");
+
+const char *const ds_diag_format_names[DS_FMT_N] = {
+    [DS_FMT_TEXT] = "text",
+    [DS_FMT_JSON] = "json",
+    [DS_FMT_GITHUB] = "github",
+};
+_Static_assert(sizeof ds_diag_format_names / sizeof ds_diag_format_names[0] == DS_FMT_N,
+               "one name per format");
+
 static void json_str(ds_buf *b, const char *s)
 {
     if (s) ds_json_string(b, s, strlen(s));
@@ -163,7 +177,7 @@ char *ds_diag_render_filtered(const ds_diag *d, ds_diag_format fmt, ds_diag_filt
     if (fmt == DS_FMT_JSON) ds_buf_addc(&b, '[');
     for (size_t i = 0; i < d->n; i++) {
         const ds_diag_entry *e = &d->v[i];
-        const char *sev = e->sev == DS_SEV_ERROR ? "error" : "warning";
+        const char *sev = severity_names[e->sev == DS_SEV_ERROR ? DS_SEV_ERROR : DS_SEV_WARNING];
         switch (fmt) {
         case DS_FMT_TEXT:
             if (e->file) {

@@ -224,24 +224,38 @@ char *ds_duration_format(int64_t secs, char *out, size_t n)
 
 /* ---------------------------------------------------------------- items */
 
-/* ORDER: follows enum ds_shape in dashspec.h. */
-static const char *const ds_shape_names[] = {"scalar", "row", "rows", "map", "series"};
+const char *const ds_shape_names[DS_SHAPE_N + 1] = {
+    [DS_SHAPE_SCALAR] = "scalar",
+    [DS_SHAPE_ROW] = "row",
+    [DS_SHAPE_ROWS] = "rows",
+    [DS_SHAPE_MAP] = "map",
+    [DS_SHAPE_SERIES] = "series",
+    [DS_SHAPE_N] = NULL,
+};
+_Static_assert(sizeof ds_shape_names / sizeof ds_shape_names[0] == DS_SHAPE_N + 1,
+               "one name per shape, then NULL");
+
+static const char *const kind_names[] = {
+    [DS_KIND_METRIC] = "metric",
+    [DS_KIND_CHART] = "chart",
+};
+_Static_assert(sizeof kind_names / sizeof kind_names[0] == DS_KIND_N, "one name per kind");
 
 const char *ds_shape_name(ds_shape s)
 {
-    return (unsigned)s < 5 ? ds_shape_names[s] : "?";
+    return (unsigned)s < DS_SHAPE_N ? ds_shape_names[s] : "?";
 }
 
 int ds_shape_parse(const char *s, ds_shape *out)
 {
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < DS_SHAPE_N; i++)
         if (strcmp(s, ds_shape_names[i]) == 0) { *out = (ds_shape)i; return 0; }
     return -1;
 }
 
 const char *ds_kind_name(ds_kind k)
 {
-    return k == DS_KIND_CHART ? "chart" : "metric";
+    return (unsigned)k < DS_KIND_N ? kind_names[k] : kind_names[DS_KIND_METRIC];
 }
 
 void ds_item_free(ds_item *it)

@@ -11,6 +11,10 @@
 #include <string.h>
 #include "ds_spec_int.h"
 
+#define SHOW_MAX_CHARS 60       /* user text quoted in a message is cut here */
+#define SHOW_MAX_ESCAPE 16      /* room kept for one escaped byte and "..." */
+#define SUGGEST_MAX_LEN 32      /* longer names get no "did you mean" */
+
 int ds_spec_err(ld *L, ds_mark m, const char *key, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int ds_spec_err(ld *L, ds_mark m, const char *key, const char *fmt, ...)
 {
@@ -44,7 +48,7 @@ const char *ds_spec_show(ld *L, const char *s, size_t n)
     size_t o = 0, chars = 0, cap = sizeof L->show[0];
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if ((c & 0xC0) != 0x80 && (chars++ == 60 || o + 16 >= cap)) {
+        if ((c & 0xC0) != 0x80 && (chars++ == SHOW_MAX_CHARS || o + SHOW_MAX_ESCAPE >= cap)) {
             memcpy(b + o, "...", 3);     /* cut at a character boundary */
             o += 3;
             break;
@@ -64,7 +68,7 @@ const char *ds_spec_shown(ld *L, const ynode *n) { return ds_spec_show(L, n->s, 
 /* Optimal string alignment distance (adjacent swaps cost 1), case folded. */
 static size_t osa(const char *a, size_t na, const char *b, size_t nb)
 {
-    size_t d[34][34];
+    size_t d[SUGGEST_MAX_LEN + 2][SUGGEST_MAX_LEN + 2];
     for (size_t i = 0; i <= na; i++) d[i][0] = i;
     for (size_t j = 0; j <= nb; j++) d[0][j] = j;
     for (size_t i = 1; i <= na; i++) {
@@ -91,7 +95,7 @@ const char *ds_spec_suggest(const char *s, size_t n, const char *const *cands)
 {
     const char *best = NULL;
     size_t bestd = (size_t)-1;
-    if (n == 0 || n > 32) return NULL;
+    if (n == 0 || n > SUGGEST_MAX_LEN) return NULL;
     for (; *cands; cands++) {
         size_t cn = strlen(*cands);
         size_t dd = osa(s, n, *cands, cn);
