@@ -101,15 +101,13 @@ void cli_table_cell(cli_table *t, const char *s, cli_color c)
 
 void cli_table_cellf(cli_table *t, cli_color c, const char *fmt, ...)
 {
-    ds_buf b;
-    ds_buf_init(&b);
     va_list ap;
     va_start(ap, fmt);
-    ds_buf_vprintf(&b, fmt, ap);
+    char *s = ds_vasprintf(fmt, ap);
     va_end(ap);
-    if (b.oom) { t->oom = 1; ds_buf_free(&b); return; }
-    cli_table_celln(t, b.p ? b.p : "", b.len, c);
-    ds_buf_free(&b);
+    if (!s) { t->oom = 1; return; }
+    cli_table_celln(t, s, strlen(s), c);
+    free(s);
 }
 
 size_t cli_table_rows(const cli_table *t)

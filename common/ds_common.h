@@ -69,6 +69,7 @@ char *ds_diag_render_filtered(const ds_diag *d, ds_diag_format fmt, ds_diag_filt
 char *ds_strdup(const char *s);                  /* NULL-safe; NULL on OOM */
 char *ds_strndup(const char *s, size_t n);
 char *ds_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *ds_vasprintf(const char *fmt, va_list ap);  /* malloc'd; NULL on OOM */
 /* Shell-style glob (fnmatch without flags): 1 match, 0 no. */
 int ds_glob_match(const char *pattern, const char *s);
 /* Number of UTF-8 characters in s[0..n) (bytes 0x80..0xBF not counted). */

@@ -106,15 +106,21 @@ char *ds_strndup(const char *s, size_t n)
     return p;
 }
 
-char *ds_asprintf(const char *fmt, ...)
+char *ds_vasprintf(const char *fmt, va_list ap)
 {
     ds_buf b;
     ds_buf_init(&b);
+    ds_buf_vprintf(&b, fmt, ap);
+    return ds_buf_steal(&b);
+}
+
+char *ds_asprintf(const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    ds_buf_vprintf(&b, fmt, ap);
+    char *s = ds_vasprintf(fmt, ap);
     va_end(ap);
-    return ds_buf_steal(&b);
+    return s;
 }
 
 int ds_glob_match(const char *pattern, const char *s)

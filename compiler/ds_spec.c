@@ -73,12 +73,9 @@ static void load_item(ld *L, ynode *m, ds_kind kind, const defaults *D)
 
 static void load_list(ld *L, ynode *v, const char *field, ds_kind kind, const defaults *D)
 {
-    if (v->kind != YN_SEQ) {
-        ds_spec_check_deep(L, v, NULL);
-        if (!ds_spec_poisoned(v))
-            ds_spec_err(L, v->mark, NULL, "'%s' must be a list of items, found %s", field, ds_yaml_type_name(v));
-        return;
-    }
+    char what[32];
+    snprintf(what, sizeof what, "'%s'", field);
+    if (ds_spec_want_kind(L, v, YN_SEQ, what, "a list of items")) return;
     ds_spec_check_props(L, v, NULL);
     for (size_t i = 0; i < v->n; i++) {
         ynode *e = v->v[i];
@@ -95,12 +92,7 @@ static void load_list(ld *L, ynode *v, const char *field, ds_kind kind, const de
 
 static void load_root(ld *L, ynode *root)
 {
-    if (root->kind != YN_MAP) {
-        ds_spec_check_deep(L, root, NULL);
-        if (!ds_spec_poisoned(root))
-            ds_spec_err(L, root->mark, NULL, "the top level must be a mapping, found %s", ds_yaml_type_name(root));
-        return;
-    }
+    if (ds_spec_want_kind(L, root, YN_MAP, "the top level", "a mapping")) return;
     ds_spec_check_map(L, root, NULL);
     ynode *top[4] = {0};
     for (size_t i = 0; i + 1 < root->n; i += 2) {

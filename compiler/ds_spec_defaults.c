@@ -55,12 +55,7 @@ int ds_spec_copy_field(int f, const ds_item *src, ds_item *dst)
 
 void ds_spec_load_defaults(ld *L, ynode *m, defaults *D)
 {
-    if (m->kind != YN_MAP) {
-        ds_spec_check_deep(L, m, NULL);
-        if (!ds_spec_poisoned(m))
-            ds_spec_err(L, m->mark, NULL, "'defaults' must be a mapping, found %s", ds_yaml_type_name(m));
-        return;
-    }
+    if (ds_spec_want_kind(L, m, YN_MAP, "'defaults'", "a mapping")) return;
     ds_spec_check_map(L, m, NULL);
     ynode **unk = malloc((m->n / 2 + 1) * sizeof *unk);
     size_t nunk = 0;

@@ -106,6 +106,9 @@ int ds_spec_poisoned(const ynode *n);
 int ds_spec_check_props(ld *L, const ynode *n, const char *key);
 int ds_spec_check_map(ld *L, ynode *m, const char *key);
 int ds_spec_check_deep(ld *L, ynode *n, const char *key);
+/* 0 when n is of that kind (YN_MAP, YN_SEQ); else checks its subtree,
+ * reports "WHAT must be A, found ..." (unless poisoned) and returns -1. */
+int ds_spec_want_kind(ld *L, ynode *n, int kind, const char *what, const char *a);
 /* 1 for a usable mapping key that is not a duplicate. */
 int ds_spec_live_key(const ynode *k);
 /* Index of s[0..n) in the NULL-terminated names, or -1. */

@@ -263,6 +263,15 @@ int ds_spec_check_deep(ld *L, ynode *n, const char *key)
 }
 
 /* Whether pair i of m is one the spec layer should read. */
+int ds_spec_want_kind(ld *L, ynode *n, int kind, const char *what, const char *a)
+{
+    if ((int)n->kind == kind) return 0;
+    ds_spec_check_deep(L, n, NULL);
+    if (!ds_spec_poisoned(n))
+        ds_spec_err(L, n->mark, NULL, "%s must be %s, found %s", what, a, ds_yaml_type_name(n));
+    return -1;
+}
+
 int ds_spec_live_key(const ynode *k) { return k->kind == YN_SCALAR && !ds_spec_poisoned(k) && !k->dup; }
 
 int ds_spec_lookup(const char *s, size_t n, const char *const *names)

@@ -93,14 +93,11 @@ static const char *colname(const ds_shaper *s, int i)
 static int fail(ds_shaper *s, char **err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(ds_shaper *s, char **err, const char *fmt, ...)
 {
-    ds_buf b;
-    ds_buf_init(&b);
     va_list ap;
     va_start(ap, fmt);
-    ds_buf_vprintf(&b, fmt, ap);
+    *err = ds_vasprintf(fmt, ap);
     va_end(ap);
     if (s) s->failed = 1;
-    *err = ds_buf_steal(&b);
     return -1;
 }
 
