@@ -16,6 +16,9 @@
 #include "ds_utf8.h"
 #include "render.h"
 
+#define CLI_DEFAULT_WIDTH 80    /* columns when neither the terminal nor $COLUMNS says */
+#define CLI_MAX_WIDTH 10000     /* a larger $COLUMNS is ignored */
+
 void cli_term_init(cli_term *t, FILE *f)
 {
     int fd = fileno(f);
@@ -28,9 +31,9 @@ void cli_term_init(cli_term *t, FILE *f)
     if (t->tty && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) t->width = ws.ws_col;
     if (!t->width && cols && *cols) {
         long w = strtol(cols, NULL, 10);
-        if (w > 0 && w < 10000) t->width = (int)w;
+        if (w > 0 && w < CLI_MAX_WIDTH) t->width = (int)w;
     }
-    if (!t->width) t->width = 80;
+    if (!t->width) t->width = CLI_DEFAULT_WIDTH;
 }
 
 /* ---------------------------------------------------------------- safe text */

@@ -11,6 +11,8 @@
 #include "ds_vec.h"
 #include "render.h"
 
+#define CELL_MAX_WIDTH 48       /* default cut of a cell on a terminal (cli_table_maxwidth) */
+
 /* ---------------------------------------------------------------- tables */
 
 typedef struct cell {
@@ -46,7 +48,7 @@ cli_table *cli_table_new(size_t ncols, const char *const *headers)
         t->hdr[i].w = cli_clean(&b, headers[i], strlen(headers[i]));
         ds_buf_adds(&b, "");
         if (!(t->hdr[i].s = ds_buf_steal(&b))) { cli_table_free(t); return NULL; }
-        t->maxw[i] = 48;
+        t->maxw[i] = CELL_MAX_WIDTH;
     }
     return t;
 }

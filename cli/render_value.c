@@ -11,6 +11,9 @@
 #include "ds_vec.h"
 #include "render.h"
 
+#define JSON_MAX_DEPTH 64       /* deeper values are shown as raw JSON */
+#define SERIES_NAME_WIDTH 24    /* series names are cut to this on a terminal */
+
 /* ---------------------------------------------------------------- JSON values */
 
 enum { JV_NULL, JV_BOOL, JV_NUM, JV_STR, JV_ARR, JV_OBJ };
@@ -164,7 +167,7 @@ static int jvalue(jparser *j, jv *out)
 {
     memset(out, 0, sizeof *out);
     jws(j);
-    if (j->p >= j->end || ++j->depth > 64) return -1;
+    if (j->p >= j->end || ++j->depth > JSON_MAX_DEPTH) return -1;
     const char *start = j->p;
     int rc = 0;
     char c = *j->p;
@@ -268,7 +271,7 @@ static int render_series(ds_buf *b, const cli_term *t, const jv *v)
         size_t w = cli_clean(&tmp, series->k[i].s, series->k[i].n);
         if (w > namew) namew = w;
     }
-    if (namew > 24) namew = 24;
+    if (namew > SERIES_NAME_WIDTH) namew = SERIES_NAME_WIDTH;
     /* Room for the chart: the width minus the name and about 24 for the labels. */
     size_t room = t->width > (int)namew + 34 ? (size_t)t->width - namew - 26 : 8;
     for (size_t i = 0; i < series->nv; i++) {
