@@ -83,7 +83,9 @@ static void emit(void *ctx, ds_run_out where, const char *text)
     switch (where) {
     case DS_RUN_STDOUT:
         if (c->progress_shown) { fputs("\r\033[K", stderr); c->progress_shown = 0; }
-        cli_print(stdout, text);
+        /* JSON (control characters escaped, docs/reading.md: JSON output is
+         * not touched) or --dry-run lines of validated keys: printed as is. */
+        fputs(text, stdout);
         /* A --watch cycle's line must reach a pipe or log now, not at exit. */
         if (c->watch) fflush(stdout);
         break;
