@@ -8,15 +8,21 @@
 #include <string.h>
 #include "cli.h"
 #include "ds_common.h"
+#include "render.h"
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "dashspec %s: ", cmd);
+    ds_buf b;
+    ds_buf_init(&b);
+    ds_buf_printf(&b, "dashspec %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    ds_buf_vprintf(&b, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    ds_buf_addc(&b, '\n');
+    /* The message quotes arguments, which may hold anything. */
+    if (b.oom || cli_print(stderr, b.p)) fputs("dashspec: out of memory\n", stderr);
+    ds_buf_free(&b);
     const cli_command *c = cli_find(cmd);
     if (c) fprintf(stderr, "%s", c->usage);
     return DS_USAGE;
@@ -84,7 +90,7 @@ int cli_now(const char *cmd, const char *opt, int64_t *now)
 
 int cli_report(const ds_diag *d, int otherwise)
 {
-    char *s = ds_diag_render(d, DS_FMT_TEXT);
+    char *s = cli_diag_render(d, DS_FMT_TEXT);
     if (s) { fputs(s, stderr); free(s); }
     return d->status != DS_OK ? (int)d->status : otherwise;
 }

@@ -1,7 +1,7 @@
 /*
  * cmd_check.c — `check`, `compile` and `list`: the commands that read specs.
  *
- * Output rules (contract section 4): check prints its diagnostics about spec
+ * Output rules (docs/checking.md): check prints its diagnostics about spec
  * files on stdout in the chosen format, so `--format json | jq` and GitHub
  * annotations see nothing else; messages that are not about a file (the
  * database cannot be opened, no schema was given) go to stderr. compile
@@ -102,11 +102,9 @@ const char usage_list[] =
 
 static int parse_format(const char *s, ds_diag_format *f)
 {
-    if (strcmp(s, "text") == 0) *f = DS_FMT_TEXT;
-    else if (strcmp(s, "json") == 0) *f = DS_FMT_JSON;
-    else if (strcmp(s, "github") == 0) *f = DS_FMT_GITHUB;
-    else return -1;
-    return 0;
+    for (int i = 0; i < DS_FMT_N; i++)
+        if (strcmp(s, ds_diag_format_names[i]) == 0) { *f = (ds_diag_format)i; return 0; }
+    return -1;
 }
 
 /* Renders the entries of d that are (want_file) or are not about a file, in
@@ -120,7 +118,7 @@ static void print_some(const ds_diag *d, int want_file, ds_diag_format fmt, FILE
     for (size_t i = 0; i < d->n; i++)
         if (!d->v[i].file == !want_file) view.v[view.n++] = d->v[i];
     if (view.n || fmt == DS_FMT_JSON) {
-        char *s = ds_diag_render(&view, fmt);
+        char *s = cli_diag_render(&view, fmt);
         if (s) fputs(s, f);
         else fputs("dashspec: out of memory\n", stderr);
         free(s);
@@ -210,9 +208,12 @@ int cmd_compile(int argc, char **argv)
     ds_status st = ds_compile_file(db, specs, &n, &changed, &d);
     print_some(&d, 1, DS_FMT_TEXT, stderr);
     print_some(&d, 0, DS_FMT_TEXT, stderr);
-    if (st == DS_OK)
-        printf("compiled %zu item%s into %s%s\n", n, n == 1 ? "" : "s", db, changed ? "" : " (plan unchanged)");
-    else if (st == DS_FAILED)
+    if (st == DS_OK) {
+        char *line = ds_asprintf("compiled %zu item%s into %s%s\n", n, n == 1 ? "" : "s", db,
+                                 changed ? "" : " (plan unchanged)");
+        if (!line || cli_print(stdout, line)) fputs("dashspec: out of memory\n", stderr);
+        free(line);
+    } else if (st == DS_FAILED)
         summary(&d, "; nothing was written");
     ds_diag_free(&d);
     return st;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "ds_run.h"
+#include "render.h"
 
 const char usage_run[] =
     "usage: dashspec run [--db FILE] [--specs DIR] [--only KEY|GLOB]... [--group G]\n"
@@ -82,20 +83,26 @@ static void emit(void *ctx, ds_run_out where, const char *text)
     switch (where) {
     case DS_RUN_STDOUT:
         if (c->progress_shown) { fputs("\r\033[K", stderr); c->progress_shown = 0; }
+        /* JSON (control characters escaped, docs/reading.md: JSON output is
+         * not touched) or --dry-run lines of validated keys: printed as is. */
         fputs(text, stdout);
         /* A --watch cycle's line must reach a pipe or log now, not at exit. */
         if (c->watch) fflush(stdout);
         break;
     case DS_RUN_STDERR:
         if (c->progress_shown) { fputs("\r\033[K", stderr); c->progress_shown = 0; }
-        fputs(text, stderr);
+        cli_print(stderr, text);
         break;
     case DS_RUN_PROGRESS:
         if (!*text) {
             if (c->progress_shown) fputs("\r\033[K", stderr);
             c->progress_shown = 0;
         } else {
-            fprintf(stderr, "\r\033[Kdashspec run: %s", text);
+            ds_buf b;
+            ds_buf_init(&b);
+            cli_clean(&b, text, strlen(text));
+            fprintf(stderr, "\r\033[Kdashspec run: %s", b.p ? b.p : "");
+            ds_buf_free(&b);
             c->progress_shown = 1;
         }
         fflush(stderr);

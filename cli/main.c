@@ -3,8 +3,11 @@
  * `help CMD`. Only this file exits; commands return their status.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "ds_common.h"
+#include "render.h"
 
 extern const char usage_check[], usage_compile[], usage_list[], usage_run[], usage_get[],
     usage_status[], usage_clear[], usage_explain[], usage_preview[], usage_migrate[];
@@ -29,6 +32,14 @@ const cli_command *cli_find(const char *name)
     for (const cli_command *c = commands; c->name; c++)
         if (strcmp(c->name, name) == 0) return c;
     return NULL;
+}
+
+/* "dashspec: WHAT 'NAME'" on stderr, the name (an argument) cleaned. */
+static void say_unknown(const char *what, const char *name)
+{
+    char *line = ds_asprintf("dashspec: %s '%s'\n", what, name);
+    if (!line || cli_print(stderr, line)) fputs("dashspec: out of memory\n", stderr);
+    free(line);
 }
 
 static void help(FILE *f)
@@ -62,13 +73,13 @@ int main(int argc, char **argv)
     if (strcmp(name, "help") == 0) {
         if (argc < 3) { help(stdout); return DS_OK; }
         const cli_command *c = cli_find(argv[2]);
-        if (!c) { fprintf(stderr, "dashspec: no command '%s'\n", argv[2]); help(stderr); return DS_USAGE; }
+        if (!c) { say_unknown("no command", argv[2]); help(stderr); return DS_USAGE; }
         fputs(c->usage, stdout);
         return DS_OK;
     }
     const cli_command *c = cli_find(name);
     if (!c) {
-        fprintf(stderr, "dashspec: unknown command '%s'\n", name);
+        say_unknown("unknown command", name);
         help(stderr);
         return DS_USAGE;
     }

@@ -1,20 +1,23 @@
 /*
- * render.c — terminal output of the reader commands: safe text, aligned
- * tables, sparklines, compact durations, and a small JSON reader that keeps
- * every number's text so a previewed value prints exactly as it is cached.
+ * render.c — the terminal: what a stream can take, the one sanitizer every
+ * printed text goes through, colours, and compact durations. Tables and
+ * charts are in render_table.c, cached values in render_value.c.
  *
- * Everything here builds into a ds_buf; the commands write it out once. Text
- * that came from a database (values, keys, error messages) always goes
- * through cli_clean, so a value holding an escape sequence cannot drive the
- * terminal and a newline cannot break a table.
+ * Everything builds into a ds_buf; the commands write it out once. Text that
+ * came from outside (values, keys, error messages, file names, arguments)
+ * always goes through cli_clean / cli_clean_keep, diagnostics included
+ * (cli_diag_render), so no escape sequence can drive the terminal and a
+ * newline cannot break a table (docs/security.md).
  */
-#include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include "ds_utf8.h"
 #include "render.h"
+
+#define CLI_DEFAULT_WIDTH 80    /* columns when neither the terminal nor $COLUMNS says */
+#define CLI_MAX_WIDTH 10000     /* a larger $COLUMNS is ignored */
 
 void cli_term_init(cli_term *t, FILE *f)
 {
@@ -28,45 +31,27 @@ void cli_term_init(cli_term *t, FILE *f)
     if (t->tty && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) t->width = ws.ws_col;
     if (!t->width && cols && *cols) {
         long w = strtol(cols, NULL, 10);
-        if (w > 0 && w < 10000) t->width = (int)w;
+        if (w > 0 && w < CLI_MAX_WIDTH) t->width = (int)w;
     }
-    if (!t->width) t->width = 80;
+    if (!t->width) t->width = CLI_DEFAULT_WIDTH;
 }
 
 /* ---------------------------------------------------------------- safe text */
 
-/* Decodes one UTF-8 sequence at p[0..n): its length, or 0 when invalid
- * (overlong forms, surrogates and values above U+10FFFF are invalid). */
-static size_t utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
-{
-    unsigned c = p[0];
-    size_t len;
-    uint32_t v, lo;
-    if (c < 0x80) { *cp = c; return 1; }
-    if (c >= 0xC2 && c <= 0xDF) { len = 2; v = c & 0x1F; lo = 0x80; }
-    else if (c >= 0xE0 && c <= 0xEF) { len = 3; v = c & 0x0F; lo = 0x800; }
-    else if (c >= 0xF0 && c <= 0xF4) { len = 4; v = c & 0x07; lo = 0x10000; }
-    else return 0;
-    if (len > n) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80) return 0;
-        v = (v << 6) | (p[i] & 0x3F);
-    }
-    if (v < lo || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-    *cp = v;
-    return len;
-}
-
-size_t cli_clean(ds_buf *b, const char *s, size_t n)
+size_t cli_clean_keep(ds_buf *b, const char *s, size_t n, unsigned keep)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, chars = 0;
     while (i < n) {
         uint32_t cp;
-        size_t len = utf8_seq(p + i, n - i, &cp);
+        int k = ds_utf8_next(p + i, n - i, &cp);
         chars++;
-        if (len == 0) { ds_buf_addc(b, '?'); i++; continue; }
-        if (cp == '\n' || cp == '\t' || cp == '\r') ds_buf_addc(b, ' ');
+        if (k < 0) { ds_buf_addc(b, '?'); i++; continue; }   /* byte by byte */
+        size_t len = (size_t)k;
+        if ((cp == '\n' && (keep & CLI_KEEP_NL)) || (cp == '\t' && (keep & CLI_KEEP_TAB)) ||
+            (cp == '\r' && (keep & CLI_KEEP_CR)))
+            ds_buf_addc(b, (char)cp);
+        else if (cp == '\n' || cp == '\t' || cp == '\r') ds_buf_addc(b, ' ');
         else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) ||
                  (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069))
             ds_buf_addc(b, '?');   /* terminal controls and bidi overrides */
@@ -76,282 +61,52 @@ size_t cli_clean(ds_buf *b, const char *s, size_t n)
     return chars;
 }
 
-/* ORDER: follows enum cli_color. */
-static const char *const sgr[] = {"", "1", "2", "31", "32", "33", "34"};
-
-void cli_paint(ds_buf *b, const cli_term *t, cli_color c, const char *s)
+size_t cli_clean(ds_buf *b, const char *s, size_t n)
 {
-    if (t->color && c != CLI_NONE && *s) ds_buf_printf(b, "\033[%sm%s\033[0m", sgr[c], s);
-    else ds_buf_adds(b, s);
+    return cli_clean_keep(b, s, n, 0);
 }
 
-/* ---------------------------------------------------------------- tables */
-
-typedef struct cell {
-    char *s;            /* cleaned text */
-    size_t w;           /* characters */
-    cli_color c;
-} cell;
-
-struct cli_table {
-    size_t ncols;
-    cell *hdr;
-    cli_align *align;
-    size_t *maxw;
-    int *prio;          /* shrink order on a narrow terminal: highest first */
-    cell *cells;
-    size_t n, cap;
-    int oom;
-};
-
-cli_table *cli_table_new(size_t ncols, const char *const *headers)
+/* Diagnostics keep their line structure: text keeps newlines and tabs; the
+ * GitHub format also keeps carriage returns, which it escapes itself. */
+static void diag_filter(ds_buf *b, const char *s, size_t n, ds_diag_format fmt)
 {
-    cli_table *t = calloc(1, sizeof *t);
-    if (!t) return NULL;
-    t->ncols = ncols;
-    t->hdr = calloc(ncols ? ncols : 1, sizeof *t->hdr);
-    t->align = calloc(ncols ? ncols : 1, sizeof *t->align);
-    t->maxw = calloc(ncols ? ncols : 1, sizeof *t->maxw);
-    t->prio = calloc(ncols ? ncols : 1, sizeof *t->prio);
-    if (!t->hdr || !t->align || !t->maxw || !t->prio) { cli_table_free(t); return NULL; }
-    for (size_t i = 0; i < ncols; i++) {
-        ds_buf b;
-        ds_buf_init(&b);
-        t->hdr[i].w = cli_clean(&b, headers[i], strlen(headers[i]));
-        ds_buf_adds(&b, "");
-        if (!(t->hdr[i].s = ds_buf_steal(&b))) { cli_table_free(t); return NULL; }
-        t->maxw[i] = 48;
-    }
-    return t;
+    unsigned keep = CLI_KEEP_NL | CLI_KEEP_TAB;
+    if (fmt == DS_FMT_GITHUB) keep |= CLI_KEEP_CR;
+    cli_clean_keep(b, s, n, keep);
 }
 
-void cli_table_free(cli_table *t)
+char *cli_diag_render(const ds_diag *d, ds_diag_format fmt)
 {
-    if (!t) return;
-    for (size_t i = 0; t->hdr && i < t->ncols; i++) free(t->hdr[i].s);
-    for (size_t i = 0; i < t->n; i++) free(t->cells[i].s);
-    free(t->hdr);
-    free(t->align);
-    free(t->maxw);
-    free(t->prio);
-    free(t->cells);
-    free(t);
+    return ds_diag_render_filtered(d, fmt, diag_filter);
 }
 
-void cli_table_align(cli_table *t, size_t col, cli_align a)
-{
-    if (col < t->ncols) t->align[col] = a;
-}
-
-void cli_table_maxwidth(cli_table *t, size_t col, size_t w)
-{
-    if (col < t->ncols) t->maxw[col] = w ? w : 1;
-}
-
-void cli_table_priority(cli_table *t, size_t col, int prio)
-{
-    if (col < t->ncols) t->prio[col] = prio;
-}
-
-void cli_table_celln(cli_table *t, const char *s, size_t n, cli_color c)
-{
-    if (t->oom) return;
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
-        cell *v = realloc(t->cells, cap * sizeof *v);
-        if (!v) { t->oom = 1; return; }
-        t->cells = v;
-        t->cap = cap;
-    }
-    ds_buf b;
-    ds_buf_init(&b);
-    size_t w = s ? cli_clean(&b, s, n) : 0;
-    ds_buf_adds(&b, "");
-    char *txt = ds_buf_steal(&b);
-    if (!txt) { t->oom = 1; return; }
-    t->cells[t->n++] = (cell){txt, w, c};
-}
-
-void cli_table_cell(cli_table *t, const char *s, cli_color c)
-{
-    cli_table_celln(t, s, s ? strlen(s) : 0, c);
-}
-
-void cli_table_cellf(cli_table *t, cli_color c, const char *fmt, ...)
+int cli_print(FILE *f, const char *s)
 {
     ds_buf b;
     ds_buf_init(&b);
-    va_list ap;
-    va_start(ap, fmt);
-    ds_buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    if (b.oom) { t->oom = 1; ds_buf_free(&b); return; }
-    cli_table_celln(t, b.p ? b.p : "", b.len, c);
+    cli_clean_keep(&b, s, strlen(s), CLI_KEEP_NL | CLI_KEEP_TAB);
+    int rc = b.oom ? -1 : 0;
+    if (b.p) fputs(b.p, f);
     ds_buf_free(&b);
+    return rc;
 }
 
-size_t cli_table_rows(const cli_table *t)
-{
-    return t->ncols ? t->n / t->ncols : 0;
-}
-
-/* A JSON-style number ("-12", "3.5", "1e+20"): what CLI_AUTO right-aligns. */
-static int numeric(const char *s)
-{
-    if (*s == '-') s++;
-    if (!(*s >= '0' && *s <= '9')) return 0;
-    while (*s >= '0' && *s <= '9') s++;
-    if (*s == '.') {
-        s++;
-        if (!(*s >= '0' && *s <= '9')) return 0;
-        while (*s >= '0' && *s <= '9') s++;
-    }
-    if (*s == 'e' || *s == 'E') {
-        s++;
-        if (*s == '+' || *s == '-') s++;
-        if (!(*s >= '0' && *s <= '9')) return 0;
-        while (*s >= '0' && *s <= '9') s++;
-    }
-    return *s == '\0';
-}
-
-/* Bytes taken by the first k characters of valid UTF-8 text s. */
-static size_t prefix_bytes(const char *s, size_t k)
-{
-    size_t i = 0;
-    while (s[i] && k > 0) {
-        i++;
-        while (((unsigned char)s[i] & 0xC0) == 0x80) i++;
-        k--;
-    }
-    return i;
-}
-
-static void pad(ds_buf *b, size_t n)
+void cli_pad(ds_buf *b, size_t n)
 {
     while (n-- > 0) ds_buf_addc(b, ' ');
 }
 
-/* One cell padded to width w; cut with an ellipsis when longer (terminal only). */
-static void put_cell(ds_buf *b, const cli_term *t, const cell *c, size_t w, int right, int last)
-{
-    size_t shown = c->w;
-    ds_buf tmp;
-    ds_buf_init(&tmp);
-    if (c->w > w) {
-        /* Only a terminal cuts (render() gives piped output natural widths). */
-        size_t keep = w > 0 ? w - 1 : 0;
-        ds_buf_add(&tmp, c->s, prefix_bytes(c->s, keep));
-        ds_buf_adds(&tmp, "\xE2\x80\xA6");   /* … */
-        shown = keep + 1;
-    } else {
-        ds_buf_adds(&tmp, c->s);
-    }
-    ds_buf_adds(&tmp, "");
-    if (right) pad(b, w - shown);
-    cli_paint(b, t, c->c, tmp.p ? tmp.p : "");
-    if (!right && !last) pad(b, w - shown);
-    if (tmp.oom) b->oom = 1;
-    ds_buf_free(&tmp);
-}
-
-int cli_table_render(cli_table *tb, const cli_term *t, ds_buf *b)
-{
-    if (tb->oom) return -1;
-    size_t nc = tb->ncols, nrows = cli_table_rows(tb);
-    if (nc == 0) return 0;
-    size_t *w = calloc(nc, sizeof *w);
-    int *right = calloc(nc, sizeof *right);
-    if (!w || !right) { free(w); free(right); return -1; }
-    for (size_t j = 0; j < nc; j++) {
-        size_t natural = tb->hdr[j].w;
-        int nums = 0, others = 0;
-        for (size_t r = 0; r < nrows; r++) {
-            const cell *c = &tb->cells[r * nc + j];
-            if (c->w > natural) natural = c->w;
-            /* Empty and null cells do not decide the alignment. */
-            if (c->w == 0 || strcmp(c->s, "null") == 0) continue;
-            if (numeric(c->s)) nums++; else others++;
-        }
-        right[j] = tb->align[j] == CLI_RIGHT || (tb->align[j] == CLI_AUTO && nums > 0 && others == 0);
-        w[j] = natural;
-        if (t->tty) {
-            size_t cap = tb->maxw[j] > tb->hdr[j].w ? tb->maxw[j] : tb->hdr[j].w;
-            if (w[j] > cap) w[j] = cap;
-        }
-    }
-    if (t->tty && t->width > 0) {
-        /* Shrink one character at a time until the table fits: the widest
-         * column of the highest priority that is still wider than 8. */
-        size_t total = 2 * (nc - 1);
-        for (size_t j = 0; j < nc; j++) total += w[j];
-        while (total > (size_t)t->width) {
-            size_t wi = nc;
-            for (size_t j = 0; j < nc; j++) {
-                if (w[j] <= 8) continue;
-                if (wi == nc || tb->prio[j] > tb->prio[wi] || (tb->prio[j] == tb->prio[wi] && w[j] > w[wi])) wi = j;
-            }
-            if (wi == nc) break;   /* too narrow: the terminal wraps */
-            w[wi]--;
-            total--;
-        }
-    }
-    for (size_t r = 0; r <= nrows; r++) {
-        size_t start = b->len;
-        for (size_t j = 0; j < nc; j++) {
-            cell c = r == 0 ? tb->hdr[j] : tb->cells[(r - 1) * nc + j];
-            if (r == 0) c.c = CLI_BOLD;
-            if (j) ds_buf_adds(b, "  ");
-            put_cell(b, t, &c, w[j], right[j], j == nc - 1);
-        }
-        /* Empty trailing cells leave only padding: no trailing blanks. */
-        while (!b->oom && b->len > start && b->p[b->len - 1] == ' ') b->p[--b->len] = '\0';
-        ds_buf_addc(b, '\n');
-    }
-    free(w);
-    free(right);
-    return b->oom ? -1 : 0;
-}
-
-/* ---------------------------------------------------------------- charts */
-
-static const char *const blocks[8] = {
-    "\xE2\x96\x81", "\xE2\x96\x82", "\xE2\x96\x83", "\xE2\x96\x84",
-    "\xE2\x96\x85", "\xE2\x96\x86", "\xE2\x96\x87", "\xE2\x96\x88"
+/* SGR parameters of each colour. */
+static const char *const sgr[] = {
+    [CLI_NONE] = "", [CLI_BOLD] = "1", [CLI_DIM] = "2", [CLI_RED] = "31",
+    [CLI_GREEN] = "32", [CLI_YELLOW] = "33", [CLI_BLUE] = "34",
 };
+_Static_assert(sizeof sgr / sizeof sgr[0] == CLI_COLOR_N, "one SGR code per colour");
 
-size_t cli_sparkline(ds_buf *b, const double *v, size_t n, size_t width, double *mnp, double *mxp)
+void cli_paint(ds_buf *b, const cli_term *t, cli_color c, const char *s)
 {
-    double mn = NAN, mx = NAN;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(v[i])) continue;
-        if (isnan(mn) || v[i] < mn) mn = v[i];
-        if (isnan(mx) || v[i] > mx) mx = v[i];
-    }
-    if (mnp) *mnp = mn;
-    if (mxp) *mxp = mx;
-    size_t m = width == 0 || n <= width ? n : width;
-    for (size_t k = 0; k < m; k++) {
-        /* Bucket k covers points [k*n/m, (k+1)*n/m): the mean of its finite values. */
-        size_t lo = k * n / m, hi = (k + 1) * n / m, cnt = 0;
-        for (size_t i = lo; i < hi; i++) cnt += isfinite(v[i]) != 0;
-        if (!cnt) { ds_buf_addc(b, ' '); continue; }
-        /* Each term divided first, so the sum of huge values stays finite. */
-        double val = 0;
-        for (size_t i = lo; i < hi; i++)
-            if (isfinite(v[i])) val += v[i] / (double)cnt;
-        int level;
-        if (!(mx > mn)) level = 3;              /* a flat series sits in the middle */
-        else {
-            /* Halved so that max - min cannot overflow to infinity. */
-            double f = (val / 2 - mn / 2) / (mx / 2 - mn / 2);
-            level = (int)lround(f * 7);
-            if (level < 0) level = 0;
-            if (level > 7) level = 7;
-        }
-        ds_buf_adds(b, blocks[level]);
-    }
-    return m;
+    if (t->color && c != CLI_NONE && (unsigned)c < CLI_COLOR_N && *s) ds_buf_printf(b, "\033[%sm%s\033[0m", sgr[c], s);
+    else ds_buf_adds(b, s);
 }
 
 /* ---------------------------------------------------------------- time */
@@ -390,400 +145,3 @@ char *cli_millis(int64_t ms, char *out, size_t n)
     return out;
 }
 
-/* ---------------------------------------------------------------- JSON values */
-
-enum { JV_NULL, JV_BOOL, JV_NUM, JV_STR, JV_ARR, JV_OBJ };
-
-/* A parsed JSON value. raw/rawn is its text in the input, so numbers (and
- * nested values shown in a cell) print exactly as they were written. */
-typedef struct jv {
-    int t;
-    const char *raw;
-    size_t rawn;
-    char *s;                /* JV_STR: decoded (may hold NUL bytes) */
-    size_t n;
-    struct jv *v;           /* JV_ARR / JV_OBJ children */
-    struct jv *k;           /* JV_OBJ keys (JV_STR each) */
-    size_t nv, cap;
-} jv;
-
-typedef struct jparser { const char *p, *end; int depth; } jparser;
-
-static void jv_free(jv *v)
-{
-    if (!v) return;
-    free(v->s);
-    for (size_t i = 0; i < v->nv; i++) {
-        jv_free(&v->v[i]);
-        if (v->k) jv_free(&v->k[i]);
-    }
-    free(v->v);
-    free(v->k);
-    memset(v, 0, sizeof *v);
-}
-
-static void jws(jparser *j)
-{
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) j->p++;
-}
-
-static int hex4(const char *p, uint32_t *out)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9') v |= (uint32_t)(c - '0');
-        else if (c >= 'a' && c <= 'f') v |= (uint32_t)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') v |= (uint32_t)(c - 'A' + 10);
-        else return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-static void put_utf8(ds_buf *b, uint32_t cp)
-{
-    char u[4];
-    if (cp < 0x80) { u[0] = (char)cp; ds_buf_add(b, u, 1); }
-    else if (cp < 0x800) { u[0] = (char)(0xC0 | cp >> 6); u[1] = (char)(0x80 | (cp & 0x3F)); ds_buf_add(b, u, 2); }
-    else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | cp >> 12); u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F)); ds_buf_add(b, u, 3);
-    } else {
-        u[0] = (char)(0xF0 | cp >> 18); u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); u[3] = (char)(0x80 | (cp & 0x3F)); ds_buf_add(b, u, 4);
-    }
-}
-
-static int jstring(jparser *j, jv *out)
-{
-    ds_buf b;
-    ds_buf_init(&b);
-    j->p++;   /* the opening quote */
-    while (j->p < j->end && *j->p != '"') {
-        unsigned char c = (unsigned char)*j->p;
-        if (c < 0x20) goto bad;
-        if (c != '\\') { ds_buf_addc(&b, (char)c); j->p++; continue; }
-        if (++j->p >= j->end) goto bad;
-        char e = *j->p++;
-        switch (e) {
-        case '"': ds_buf_addc(&b, '"'); break;
-        case '\\': ds_buf_addc(&b, '\\'); break;
-        case '/': ds_buf_addc(&b, '/'); break;
-        case 'b': ds_buf_addc(&b, '\b'); break;
-        case 'f': ds_buf_addc(&b, '\f'); break;
-        case 'n': ds_buf_addc(&b, '\n'); break;
-        case 'r': ds_buf_addc(&b, '\r'); break;
-        case 't': ds_buf_addc(&b, '\t'); break;
-        case 'u': {
-            uint32_t cp, lo;
-            if (j->end - j->p < 4 || hex4(j->p, &cp)) goto bad;
-            j->p += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF && j->end - j->p >= 6 && j->p[0] == '\\' &&
-                j->p[1] == 'u' && hex4(j->p + 2, &lo) == 0 && lo >= 0xDC00 && lo <= 0xDFFF) {
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                j->p += 6;
-            } else if (cp >= 0xD800 && cp <= 0xDFFF) {
-                cp = 0xFFFD;   /* a lone surrogate */
-            }
-            put_utf8(&b, cp);
-            break;
-        }
-        default: goto bad;
-        }
-    }
-    if (j->p >= j->end) goto bad;
-    j->p++;
-    ds_buf_adds(&b, "");
-    if (b.oom) goto bad;
-    out->t = JV_STR;
-    out->n = b.len;
-    out->s = ds_buf_steal(&b);
-    return 0;
-bad:
-    ds_buf_free(&b);
-    return -1;
-}
-
-static int jvalue(jparser *j, jv *out);
-
-static int jpush(jv *parent, jv *kid, jv *key)
-{
-    if (parent->nv == parent->cap) {
-        size_t cap = parent->cap ? parent->cap * 2 : 8;
-        jv *v = realloc(parent->v, cap * sizeof *v);
-        if (!v) return -1;
-        parent->v = v;
-        if (key) {
-            jv *k = realloc(parent->k, cap * sizeof *k);
-            if (!k) return -1;
-            parent->k = k;
-        }
-        parent->cap = cap;
-    }
-    parent->v[parent->nv] = *kid;
-    if (key) parent->k[parent->nv] = *key;
-    parent->nv++;
-    return 0;
-}
-
-static int jcontainer(jparser *j, jv *out, int obj)
-{
-    out->t = obj ? JV_OBJ : JV_ARR;
-    j->p++;
-    jws(j);
-    if (j->p < j->end && *j->p == (obj ? '}' : ']')) { j->p++; return 0; }
-    for (;;) {
-        jv key = {0}, kid = {0};
-        jws(j);
-        if (obj) {
-            if (j->p >= j->end || *j->p != '"' || jstring(j, &key)) goto bad;
-            jws(j);
-            if (j->p >= j->end || *j->p != ':') { jv_free(&key); goto bad; }
-            j->p++;
-        }
-        if (jvalue(j, &kid) || jpush(out, &kid, obj ? &key : NULL)) { jv_free(&kid); jv_free(&key); goto bad; }
-        jws(j);
-        if (j->p < j->end && *j->p == ',') { j->p++; continue; }
-        if (j->p < j->end && *j->p == (obj ? '}' : ']')) { j->p++; return 0; }
-        goto bad;
-    }
-bad:
-    return -1;
-}
-
-static int jvalue(jparser *j, jv *out)
-{
-    memset(out, 0, sizeof *out);
-    jws(j);
-    if (j->p >= j->end || ++j->depth > 64) return -1;
-    const char *start = j->p;
-    int rc = 0;
-    char c = *j->p;
-    if (c == '{' || c == '[') rc = jcontainer(j, out, c == '{');
-    else if (c == '"') rc = jstring(j, out);
-    else if (j->end - j->p >= 4 && memcmp(j->p, "null", 4) == 0) { out->t = JV_NULL; j->p += 4; }
-    else if (j->end - j->p >= 4 && memcmp(j->p, "true", 4) == 0) { out->t = JV_BOOL; j->p += 4; }
-    else if (j->end - j->p >= 5 && memcmp(j->p, "false", 5) == 0) { out->t = JV_BOOL; j->p += 5; }
-    else if (c == '-' || (c >= '0' && c <= '9')) {
-        out->t = JV_NUM;
-        while (j->p < j->end && strchr("+-.eE0123456789", *j->p)) j->p++;
-    } else rc = -1;
-    j->depth--;
-    out->raw = start;
-    out->rawn = (size_t)(j->p - start);
-    if (rc) jv_free(out);
-    return rc;
-}
-
-static int jparse(const char *s, size_t n, jv *out)
-{
-    jparser j = {s, s + n, 0};
-    if (jvalue(&j, out)) return -1;
-    jws(&j);
-    if (j.p != j.end) { jv_free(out); return -1; }
-    return 0;
-}
-
-/* The text a value shows in a cell: strings decoded, everything else as written. */
-static void jcell(cli_table *t, const jv *v)
-{
-    if (v->t == JV_STR) cli_table_celln(t, v->s, v->n, CLI_NONE);
-    else cli_table_celln(t, v->raw, v->rawn, v->t == JV_NULL ? CLI_DIM : CLI_NONE);
-}
-
-static const jv *jget(const jv *obj, const char *key, size_t n)
-{
-    for (size_t i = 0; obj->t == JV_OBJ && i < obj->nv; i++)
-        if (obj->k[i].n == n && memcmp(obj->k[i].s, key, n) == 0) return &obj->v[i];
-    return NULL;
-}
-
-static double jnum(const jv *v)
-{
-    if (v->t != JV_NUM) return NAN;
-    char tmp[64];
-    if (v->rawn >= sizeof tmp) return NAN;
-    memcpy(tmp, v->raw, v->rawn);
-    tmp[v->rawn] = '\0';
-    return strtod(tmp, NULL);
-}
-
-static void note(ds_buf *b, const cli_term *t, const char *s)
-{
-    cli_paint(b, t, CLI_DIM, s);
-    ds_buf_addc(b, '\n');
-}
-
-static int render_table(ds_buf *b, const cli_term *t, cli_table *tb)
-{
-    int rc = tb ? cli_table_render(tb, t, b) : -1;
-    cli_table_free(tb);
-    return rc;
-}
-
-/* The label of an extreme: the first point equal to it, as written. */
-static void extreme(ds_buf *b, const jv *arr, double x)
-{
-    for (size_t i = 0; i < arr->nv; i++)
-        if (jnum(&arr->v[i]) == x) { ds_buf_add(b, arr->v[i].raw, arr->v[i].rawn); return; }
-    ds_buf_adds(b, "-");
-}
-
-static int render_series(ds_buf *b, const cli_term *t, const jv *v)
-{
-    const jv *x = jget(v, "x", 1), *series = jget(v, "series", 6);
-    if (!x || x->t != JV_ARR || !series || series->t != JV_OBJ) return -1;
-    for (size_t i = 0; i < series->nv; i++)
-        if (series->v[i].t != JV_ARR) return -1;
-    ds_buf tmp;
-    ds_buf_init(&tmp);
-    if (x->nv == 0) {
-        note(b, t, "(no points)");
-        return 0;
-    }
-    /* x range: first and last point, cleaned like any cell. */
-    ds_buf_adds(b, "x: ");
-    const jv *first = &x->v[0], *last = &x->v[x->nv - 1];
-    if (first->t == JV_STR) cli_clean(b, first->s, first->n); else cli_clean(b, first->raw, first->rawn);
-    if (x->nv > 1) {
-        ds_buf_adds(b, " \xE2\x80\xA6 ");
-        if (last->t == JV_STR) cli_clean(b, last->s, last->n); else cli_clean(b, last->raw, last->rawn);
-    }
-    ds_buf_printf(&tmp, "  (%zu point%s)", x->nv, x->nv == 1 ? "" : "s");
-    ds_buf_adds(&tmp, "");
-    cli_paint(b, t, CLI_DIM, tmp.p ? tmp.p : "");
-    ds_buf_addc(b, '\n');
-    size_t namew = 0;
-    for (size_t i = 0; i < series->nv; i++) {
-        ds_buf_reset(&tmp);
-        size_t w = cli_clean(&tmp, series->k[i].s, series->k[i].n);
-        if (w > namew) namew = w;
-    }
-    if (namew > 24) namew = 24;
-    /* Room for the chart: the width minus the name and about 24 for the labels. */
-    size_t room = t->width > (int)namew + 34 ? (size_t)t->width - namew - 26 : 8;
-    for (size_t i = 0; i < series->nv; i++) {
-        const jv *arr = &series->v[i];
-        double *vals = calloc(arr->nv ? arr->nv : 1, sizeof *vals);
-        if (!vals) { ds_buf_free(&tmp); return -1; }
-        for (size_t k = 0; k < arr->nv; k++) vals[k] = jnum(&arr->v[k]);
-        ds_buf_reset(&tmp);
-        size_t w = cli_clean(&tmp, series->k[i].s, series->k[i].n);
-        if (w > namew) {   /* cut long names to the column */
-            tmp.len = prefix_bytes(tmp.p, namew - 1);
-            ds_buf_adds(&tmp, "\xE2\x80\xA6");
-            w = namew;
-        }
-        ds_buf_adds(&tmp, "");
-        cli_paint(b, t, CLI_BOLD, tmp.p ? tmp.p : "");
-        pad(b, namew - w + 2);
-        double mn, mx;
-        size_t drawn = cli_sparkline(b, vals, arr->nv, room, &mn, &mx);
-        free(vals);
-        if (isnan(mn)) { ds_buf_addc(b, '\n'); continue; }
-        size_t col = x->nv < room ? x->nv : room;   /* every series is as long as x */
-        pad(b, col > drawn ? 2 + (col - drawn) : 2);
-        ds_buf_reset(&tmp);
-        ds_buf_adds(&tmp, "min ");
-        extreme(&tmp, arr, mn);
-        ds_buf_adds(&tmp, "  max ");
-        extreme(&tmp, arr, mx);
-        ds_buf_adds(&tmp, "");
-        cli_paint(b, t, CLI_DIM, tmp.p ? tmp.p : "");
-        ds_buf_addc(b, '\n');
-    }
-    int oom = tmp.oom;
-    ds_buf_free(&tmp);
-    return oom ? -1 : 0;
-}
-
-static int render_shape(ds_buf *b, const cli_term *t, ds_shape shape, const jv *v)
-{
-    switch (shape) {
-    case DS_SHAPE_SCALAR:
-        if (v->t == JV_ARR || v->t == JV_OBJ) return -1;
-        if (v->t == JV_STR) cli_clean(b, v->s, v->n);
-        else {
-            ds_buf tmp;
-            ds_buf_init(&tmp);
-            ds_buf_add(&tmp, v->raw, v->rawn);
-            ds_buf_adds(&tmp, "");
-            cli_paint(b, t, v->t == JV_NULL ? CLI_DIM : CLI_NONE, tmp.p ? tmp.p : "");
-            ds_buf_free(&tmp);
-        }
-        ds_buf_addc(b, '\n');
-        return 0;
-    case DS_SHAPE_ROW:
-    case DS_SHAPE_MAP: {
-        if (v->t == JV_NULL && shape == DS_SHAPE_ROW) { note(b, t, "(no row)"); return 0; }
-        if (v->t != JV_OBJ) return -1;
-        if (v->nv == 0) { note(b, t, "(empty)"); return 0; }
-        const char *hdr[2] = {shape == DS_SHAPE_ROW ? "column" : "key", "value"};
-        cli_table *tb = cli_table_new(2, hdr);
-        if (!tb) return -1;
-        cli_table_align(tb, 0, CLI_LEFT);
-        for (size_t i = 0; i < v->nv; i++) {
-            cli_table_celln(tb, v->k[i].s, v->k[i].n, shape == DS_SHAPE_ROW ? CLI_BOLD : CLI_NONE);
-            jcell(tb, &v->v[i]);
-        }
-        return render_table(b, t, tb);
-    }
-    case DS_SHAPE_ROWS: {
-        if (v->t != JV_ARR) return -1;
-        if (v->nv == 0) { note(b, t, "(no rows)"); return 0; }
-        const jv *r0 = &v->v[0];
-        if (r0->t != JV_OBJ || r0->nv == 0) return -1;
-        const char **hdr = calloc(r0->nv, sizeof *hdr);
-        if (!hdr) return -1;
-        ds_buf names;
-        ds_buf_init(&names);
-        /* Headers are the first row's names; cleaning happens in cli_table_new. */
-        size_t *offs = calloc(r0->nv, sizeof *offs);
-        for (size_t j = 0; offs && j < r0->nv; j++) {
-            offs[j] = names.len;
-            cli_clean(&names, r0->k[j].s, r0->k[j].n);
-            ds_buf_addc(&names, '\0');
-        }
-        cli_table *tb = NULL;
-        if (offs && !names.oom) {
-            for (size_t j = 0; j < r0->nv; j++) hdr[j] = names.p + offs[j];
-            tb = cli_table_new(r0->nv, hdr);
-        }
-        for (size_t i = 0; tb && i < v->nv; i++) {
-            const jv *row = &v->v[i];
-            if (row->t != JV_OBJ) { cli_table_free(tb); tb = NULL; break; }
-            for (size_t j = 0; j < r0->nv; j++) {
-                const jv *cv = jget(row, r0->k[j].s, r0->k[j].n);
-                if (cv) jcell(tb, cv); else cli_table_cell(tb, "", CLI_NONE);
-            }
-        }
-        free(offs);
-        free(hdr);
-        ds_buf_free(&names);
-        if (render_table(b, t, tb)) return -1;
-        char cnt[48];
-        snprintf(cnt, sizeof cnt, "(%zu row%s)", v->nv, v->nv == 1 ? "" : "s");
-        note(b, t, cnt);
-        return 0;
-    }
-    case DS_SHAPE_SERIES:
-        return render_series(b, t, v);
-    }
-    return -1;
-}
-
-int cli_render_value(ds_buf *b, const cli_term *t, ds_shape shape, const char *json, size_t len)
-{
-    jv v;
-    if (jparse(json, len, &v)) return -1;
-    ds_buf out;
-    ds_buf_init(&out);
-    int rc = render_shape(&out, t, shape, &v);
-    jv_free(&v);
-    if (rc == 0 && !out.oom) ds_buf_add(b, out.p ? out.p : "", out.len);
-    else rc = -1;
-    ds_buf_free(&out);
-    return rc;
-}

@@ -30,12 +30,26 @@ void cli_term_init(cli_term *t, FILE *f);
 typedef enum cli_color {
     CLI_NONE = 0, CLI_BOLD, CLI_DIM, CLI_RED, CLI_GREEN, CLI_YELLOW, CLI_BLUE
 } cli_color;
+#define CLI_COLOR_N (CLI_BLUE + 1)             /* number of colours */
 
 /* Appends s[0..n) to b made safe for a terminal: valid UTF-8 is kept, except
  * control characters (C0, DEL, C1) and bidi overrides; newlines and tabs
  * become spaces, everything else unsafe (and invalid bytes) becomes '?'.
  * Returns the number of characters appended. Cannot fail (b records OOM). */
 size_t cli_clean(ds_buf *b, const char *s, size_t n);
+/* What cli_clean_keep passes through as it is instead of a space. */
+enum { CLI_KEEP_NL = 1, CLI_KEEP_TAB = 2, CLI_KEEP_CR = 4 };
+/* cli_clean that keeps the line breaks and tabs named in keep (CLI_KEEP_*),
+ * for multi-line text such as diagnostics and the run summary. */
+size_t cli_clean_keep(ds_buf *b, const char *s, size_t n, unsigned keep);
+/* Writes s to f cleaned, newlines and tabs kept. -1 on OOM (nothing or a
+ * part written), else 0. */
+int cli_print(FILE *f, const char *s);
+/* ds_diag_render with every file name, message and key cleaned (newlines
+ * and tabs kept; JSON is escaped already). Caller frees; NULL on OOM. */
+char *cli_diag_render(const ds_diag *d, ds_diag_format fmt);
+/* Appends n spaces. */
+void cli_pad(ds_buf *b, size_t n);
 /* Appends s in colour c when t->color, plainly otherwise. */
 void cli_paint(ds_buf *b, const cli_term *t, cli_color c, const char *s);
 

@@ -46,11 +46,30 @@ void ds_json_int(ds_buf *b, int64_t v);
 void ds_json_double(ds_buf *b, double v);              /* Python repr; non-finite -> null */
 void ds_json_string(ds_buf *b, const char *s, size_t n); /* quoted; invalid UTF-8 -> U+FFFD */
 
+/* ---------------------------------------------------------------- names (ds_util.c, ds_diag.c) */
+
+/* Indexed by enum ds_shape, then NULL (for lookups and suggestions). */
+extern const char *const ds_shape_names[DS_SHAPE_N + 1];
+/* Indexed by ds_diag_format: "text", "json", "github". */
+extern const char *const ds_diag_format_names[DS_FMT_N];
+
+/* ---------------------------------------------------------------- diagnostics (ds_diag.c) */
+
+/* Makes text safe for where it goes: appends s[0..n) to b for format fmt.
+ * The CLI passes its terminal sanitizer (cli/render.h) so that no file name,
+ * message or key reaches a terminal raw. Must not fail (b records OOM). */
+typedef void (*ds_diag_filter)(ds_buf *b, const char *s, size_t n, ds_diag_format fmt);
+/* ds_diag_render with the file, message and key of TEXT and GITHUB entries
+ * passed through filter (NULL: as they are); JSON is escaped already. Caller
+ * frees; NULL on OOM. */
+char *ds_diag_render_filtered(const ds_diag *d, ds_diag_format fmt, ds_diag_filter filter);
+
 /* ---------------------------------------------------------------- strings */
 
 char *ds_strdup(const char *s);                  /* NULL-safe; NULL on OOM */
 char *ds_strndup(const char *s, size_t n);
 char *ds_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *ds_vasprintf(const char *fmt, va_list ap);  /* malloc'd; NULL on OOM */
 /* Shell-style glob (fnmatch without flags): 1 match, 0 no. */
 int ds_glob_match(const char *pattern, const char *s);
 /* Number of UTF-8 characters in s[0..n) (bytes 0x80..0xBF not counted). */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ds_common.h"
+#include "ds_vec.h"
 
 void ds_diag_init(ds_diag *d)
 {
@@ -30,13 +31,9 @@ static void add(ds_diag *d, ds_severity sev, const char *file, int line, int col
                 const char *key, const char *fmt, va_list ap)
 {
     if (sev == DS_SEV_ERROR) d->nerrors++; else d->nwarnings++;
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 16;
-        ds_diag_entry *v = realloc(d->v, cap * sizeof *v);
-        if (!v) return;
-        d->v = v;
-        d->cap = cap;
-    }
+    ds_diag_entry *v = ds_vec_grow(d->v, &d->cap, d->n, sizeof *v);
+    if (!v) return;
+    d->v = v;
     ds_buf b;
     ds_buf_init(&b);
     ds_buf_vprintf(&b, fmt, ap);
@@ -114,6 +111,20 @@ void ds_diag_sort(ds_diag *d)
     }
 }
 
+static const char *const severity_names[] = {
+    [DS_SEV_ERROR] = "error",
+    [DS_SEV_WARNING] = "warning",
+};
+_Static_assert(sizeof severity_names / sizeof severity_names[0] == DS_SEV_N, "one name per severity");
+
+const char *const ds_diag_format_names[DS_FMT_N] = {
+    [DS_FMT_TEXT] = "text",
+    [DS_FMT_JSON] = "json",
+    [DS_FMT_GITHUB] = "github",
+};
+_Static_assert(sizeof ds_diag_format_names / sizeof ds_diag_format_names[0] == DS_FMT_N,
+               "one name per format");
+
 static void json_str(ds_buf *b, const char *s)
 {
     if (s) ds_json_string(b, s, strlen(s));
@@ -134,32 +145,66 @@ static void gh_escape(ds_buf *b, const char *s, int prop)
     }
 }
 
+/* Appends s through the caller's filter when there is one. */
+static void put(ds_buf *b, const char *s, ds_diag_filter filter, ds_diag_format fmt)
+{
+    if (filter) filter(b, s, strlen(s), fmt);
+    else ds_buf_adds(b, s);
+}
+
+/* gh_escape of s after the filter (the filter keeps line breaks for it). */
+static void gh_put(ds_buf *b, const char *s, int prop, ds_diag_filter filter)
+{
+    if (!filter) { gh_escape(b, s, prop); return; }
+    ds_buf t;
+    ds_buf_init(&t);
+    filter(&t, s, strlen(s), DS_FMT_GITHUB);
+    ds_buf_adds(&t, "");
+    if (t.oom) b->oom = 1;
+    else gh_escape(b, t.p, prop);
+    ds_buf_free(&t);
+}
+
 char *ds_diag_render(const ds_diag *d, ds_diag_format fmt)
+{
+    return ds_diag_render_filtered(d, fmt, NULL);
+}
+
+char *ds_diag_render_filtered(const ds_diag *d, ds_diag_format fmt, ds_diag_filter filter)
 {
     ds_buf b;
     ds_buf_init(&b);
     if (fmt == DS_FMT_JSON) ds_buf_addc(&b, '[');
     for (size_t i = 0; i < d->n; i++) {
         const ds_diag_entry *e = &d->v[i];
-        const char *sev = e->sev == DS_SEV_ERROR ? "error" : "warning";
+        const char *sev = severity_names[e->sev == DS_SEV_ERROR ? DS_SEV_ERROR : DS_SEV_WARNING];
         switch (fmt) {
         case DS_FMT_TEXT:
-            if (e->file) ds_buf_printf(&b, "%s:%d:%d: ", e->file, e->line, e->col);
-            else ds_buf_adds(&b, "dashspec: ");
-            ds_buf_printf(&b, "%s: %s", sev, e->msg);
-            if (e->key) ds_buf_printf(&b, " [%s]", e->key);
+            if (e->file) {
+                put(&b, e->file, filter, fmt);
+                ds_buf_printf(&b, ":%d:%d: ", e->line, e->col);
+            } else {
+                ds_buf_adds(&b, "dashspec: ");
+            }
+            ds_buf_printf(&b, "%s: ", sev);
+            put(&b, e->msg, filter, fmt);
+            if (e->key) {
+                ds_buf_adds(&b, " [");
+                put(&b, e->key, filter, fmt);
+                ds_buf_addc(&b, ']');
+            }
             ds_buf_addc(&b, '\n');
             break;
         case DS_FMT_GITHUB:
             ds_buf_printf(&b, "::%s ", sev);
             if (e->file) {
                 ds_buf_adds(&b, "file=");
-                gh_escape(&b, e->file, 1);
+                gh_put(&b, e->file, 1, filter);
                 ds_buf_printf(&b, ",line=%d,col=%d", e->line, e->col);
             }
             ds_buf_adds(&b, "::");
-            gh_escape(&b, e->msg, 0);
-            if (e->key) { ds_buf_adds(&b, " ["); gh_escape(&b, e->key, 0); ds_buf_addc(&b, ']'); }
+            gh_put(&b, e->msg, 0, filter);
+            if (e->key) { ds_buf_adds(&b, " ["); gh_put(&b, e->key, 0, filter); ds_buf_addc(&b, ']'); }
             ds_buf_addc(&b, '\n');
             break;
         case DS_FMT_JSON:

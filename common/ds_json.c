@@ -1,5 +1,5 @@
 /*
- * ds_json.c — JSON text for SQLite values (contract section 2, "Values").
+ * ds_json.c — JSON text for SQLite values (docs/values.md).
  *
  * Integers are exact over the whole int64 range. Reals are rendered as
  * Python's repr() renders them: the shortest digit string that reads back as
@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ds_common.h"
+#include "ds_utf8.h"
 
 /* ---------------------------------------------------------------- integers */
 
@@ -254,31 +255,6 @@ static const unsigned char attention[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
-/* Length of the well-formed UTF-8 sequence at s[0..n) (s[0] >= 0x80), or,
- * negated, the length of its maximal ill-formed subpart (at least 1): the
- * longest prefix that could still begin a well-formed sequence. */
-static int utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    int need;
-    unsigned lo = 0x80, hi = 0xBF;     /* allowed range of the second byte */
-    if (c >= 0xC2 && c <= 0xDF) need = 1;
-    else if (c == 0xE0) { need = 2; lo = 0xA0; }
-    else if (c >= 0xE1 && c <= 0xEC) need = 2;
-    else if (c == 0xED) { need = 2; hi = 0x9F; }      /* no surrogates */
-    else if (c == 0xEE || c == 0xEF) need = 2;
-    else if (c == 0xF0) { need = 3; lo = 0x90; }      /* no overlongs */
-    else if (c >= 0xF1 && c <= 0xF3) need = 3;
-    else if (c == 0xF4) { need = 3; hi = 0x8F; }      /* nothing above U+10FFFF */
-    else return -1;                                   /* 80..C1, F5..FF */
-    for (int i = 1; i <= need; i++) {
-        if ((size_t)i >= n) return -i;
-        unsigned d = s[i];
-        if (i == 1 ? (d < lo || d > hi) : (d < 0x80 || d > 0xBF)) return -i;
-    }
-    return need + 1;
-}
-
 /* Appends str[0..n) (NUL bytes included) as a quoted JSON string: '"', '\\'
  * and controls escaped, valid UTF-8 kept raw, invalid UTF-8 replaced by
  * U+FFFD per maximal ill-formed subpart. str may be NULL when n is 0. Cannot
@@ -321,10 +297,11 @@ void ds_json_string(ds_buf *b, const char *str, size_t n)
         unsigned c = s[i];
         if (!attention[c]) { i++; continue; }
         if (c >= 0x80) {
-            int k = utf8_seq(s + i, n - i);
+            uint32_t cp;
+            int k = ds_utf8_next(s + i, n - i, &cp);
             if (k > 0) { i += (size_t)k; continue; }
             ds_buf_add(b, s + run, i - run);
-            ds_buf_add(b, "\xEF\xBF\xBD", 3);
+            ds_buf_add(b, DS_UTF8_REPLACEMENT, DS_UTF8_REPLACEMENT_LEN);
             i += (size_t)-k;
             run = i;
             continue;

@@ -107,28 +107,26 @@ char *ds_strndup(const char *s, size_t n)
     return p;
 }
 
-char *ds_asprintf(const char *fmt, ...)
+char *ds_vasprintf(const char *fmt, va_list ap)
 {
     ds_buf b;
     ds_buf_init(&b);
+    ds_buf_vprintf(&b, fmt, ap);
+    return ds_buf_steal(&b);
+}
+
+char *ds_asprintf(const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    ds_buf_vprintf(&b, fmt, ap);
+    char *s = ds_vasprintf(fmt, ap);
     va_end(ap);
-    return ds_buf_steal(&b);
+    return s;
 }
 
 int ds_glob_match(const char *pattern, const char *s)
 {
     return fnmatch(pattern, s, 0) == 0;
-}
-
-size_t ds_utf8_chars(const char *s, size_t n)
-{
-    size_t c = 0;
-    for (size_t i = 0; i < n; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80) c++;
-    return c;
 }
 
 /* ---------------------------------------------------------------- time */
@@ -263,24 +261,38 @@ char *ds_duration_format(int64_t secs, char *out, size_t n)
 
 /* ---------------------------------------------------------------- items */
 
-/* ORDER: follows enum ds_shape in dashspec.h. */
-static const char *const ds_shape_names[] = {"scalar", "row", "rows", "map", "series"};
+const char *const ds_shape_names[DS_SHAPE_N + 1] = {
+    [DS_SHAPE_SCALAR] = "scalar",
+    [DS_SHAPE_ROW] = "row",
+    [DS_SHAPE_ROWS] = "rows",
+    [DS_SHAPE_MAP] = "map",
+    [DS_SHAPE_SERIES] = "series",
+    [DS_SHAPE_N] = NULL,
+};
+_Static_assert(sizeof ds_shape_names / sizeof ds_shape_names[0] == DS_SHAPE_N + 1,
+               "one name per shape, then NULL");
+
+static const char *const kind_names[] = {
+    [DS_KIND_METRIC] = "metric",
+    [DS_KIND_CHART] = "chart",
+};
+_Static_assert(sizeof kind_names / sizeof kind_names[0] == DS_KIND_N, "one name per kind");
 
 const char *ds_shape_name(ds_shape s)
 {
-    return (unsigned)s < 5 ? ds_shape_names[s] : "?";
+    return (unsigned)s < DS_SHAPE_N ? ds_shape_names[s] : "?";
 }
 
 int ds_shape_parse(const char *s, ds_shape *out)
 {
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < DS_SHAPE_N; i++)
         if (strcmp(s, ds_shape_names[i]) == 0) { *out = (ds_shape)i; return 0; }
     return -1;
 }
 
 const char *ds_kind_name(ds_kind k)
 {
-    return k == DS_KIND_CHART ? "chart" : "metric";
+    return (unsigned)k < DS_KIND_N ? kind_names[k] : kind_names[DS_KIND_METRIC];
 }
 
 void ds_item_free(ds_item *it)

@@ -2,7 +2,7 @@
  * ds_compiler.h — internals of the compiler: spec files -> ds_plan -> dashspec_plan.
  *
  *   ds_spec.c / ds_yaml.c  YAML -> ds_item with source marks (every rule of
- *                          contract section 1 that needs no database)
+ *                          docs/spec-reference.md that needs no database)
  *   ds_sql.c               every rule about a query: the scanner, then the
  *                          engine's describe (one statement, read-only,
  *                          parameters), columns vs shape
@@ -20,12 +20,12 @@
 #define DS_SPEC_MAX_FILE_BYTES (1024 * 1024)   /* one spec file */
 #define DS_SPEC_MAX_DEPTH 32                    /* YAML nesting */
 
-/* The item fields the loader knows, in the order of the contract's table; the
+/* The item fields the loader knows, in the order of docs/spec-reference.md; the
  * JSON Schema in docs/ is tested against this list. NULL-terminated. */
 extern const char *const ds_item_fields[];
 
 /* Fills it->hash from query, params, shape and shape options (x, y,
- * series_by, fill): the contract's "spec hash". Cannot fail. */
+ * series_by, fill): docs/spec-reference.md, "The spec hash". Cannot fail. */
 void ds_item_hash(ds_item *it);
 
 /* Prepares every item of p that is not bad against db (which may be an

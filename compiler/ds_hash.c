@@ -1,6 +1,6 @@
 /*
  * ds_hash.c — the spec hash: what makes a cached value stale when its spec
- * changes (contract section 4, "due").
+ * changes (docs/spec-reference.md, "The spec hash"; docs/run.md, step 5).
  *
  * Only what changes the value goes in: the query, the parameters, the shape
  * and the series options. ttl, refresh, limits, description, group and tags

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <yaml.h>
 #include "ds_common.h"
+#include "ds_utf8.h"
+#include "ds_vec.h"
 #include "ds_yaml.h"
 
 /* ---------------------------------------------------------------- arena */
@@ -144,13 +146,7 @@ size_t ds_yaml_offset(const ds_ydoc *doc, ds_mark m)
     size_t l = (size_t)m.line - 1, o = doc->starts[l], end = doc->ends[l];
     size_t col = m.col > 1 ? (size_t)m.col - 1 : 0;
     if (doc->ascii[l]) return o + col < end ? o + col : end;
-    const unsigned char *s = (const unsigned char *)doc->buf;
-    while (col > 0 && o < end) {
-        o++;
-        while (o < end && (s[o] & 0xC0) == 0x80) o++;
-        col--;
-    }
-    return o;
+    return o + ds_utf8_skip(doc->buf + o, end - o, col);
 }
 
 /* 1-based mark of a byte offset (O(log lines) + the bytes of its line). */
@@ -199,36 +195,21 @@ static size_t bad_bytes(const unsigned char *s, size_t len, char *why, size_t n)
             snprintf(why, n, "control character U+%04X is not allowed", c);
             return i;
         }
-        unsigned need, cp, lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF) { need = 1; cp = c & 0x1F; }
-        else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2; cp = c & 0x0F;
-            if (c == 0xE0) lo = 0xA0;
-            if (c == 0xED) hi = 0x9F;     /* no UTF-16 surrogates */
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3; cp = c & 0x07;
-            if (c == 0xF0) lo = 0x90;
-            if (c == 0xF4) hi = 0x8F;     /* nothing above U+10FFFF */
-        } else goto bad;
-        for (unsigned k = 1; k <= need; k++) {
-            if (i + k >= len) goto bad;
-            unsigned cc = s[i + k];
-            if (k == 1 ? (cc < lo || cc > hi) : (cc & 0xC0) != 0x80) goto bad;
-            cp = cp << 6 | (cc & 0x3F);
+        uint32_t cp;
+        int k = ds_utf8_next(s + i, len - i, &cp);
+        if (k < 0) {
+            snprintf(why, n, "invalid UTF-8 byte 0x%02X", c);
+            return i;
         }
-        if ((cp >= 0x80 && cp <= 0x9F && cp != 0x85)) {
-            snprintf(why, n, "control character U+%04X is not allowed", cp);
+        if (cp >= 0x80 && cp <= 0x9F && cp != 0x85) {
+            snprintf(why, n, "control character U+%04X is not allowed", (unsigned)cp);
             return i;
         }
         if (cp == 0xFFFE || cp == 0xFFFF) {
-            snprintf(why, n, "character U+%04X is not allowed", cp);
+            snprintf(why, n, "character U+%04X is not allowed", (unsigned)cp);
             return i;
         }
-        i += need + 1;
-        continue;
-    bad:
-        snprintf(why, n, "invalid UTF-8 byte 0x%02X", c);
-        return i;
+        i += (size_t)k;
     }
     return len;
 }
@@ -314,13 +295,9 @@ typedef struct pend {
 
 static int push(pend *p, ynode *n)
 {
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 64;
-        ynode **v = realloc(p->v, cap * sizeof *v);
-        if (!v) return -1;
-        p->v = v;
-        p->cap = cap;
-    }
+    ynode **v = ds_vec_grow(p->v, &p->cap, p->n, sizeof *v);
+    if (!v) return -1;
+    p->v = v;
     p->v[p->n++] = n;
     return 0;
 }
@@ -353,114 +330,132 @@ static void parser_error(const yaml_parser_t *ps, ds_ydoc *doc, ds_yerr *err)
         set_err(err, mk(ps->problem_mark), "YAML syntax error: %s", prob);
 }
 
+/* The tree under construction: open collections and their pending children. */
+typedef struct builder {
+    ds_ydoc *doc;
+    ds_yerr *err;
+    ynode **root;
+    int max_depth, depth, ndocs;
+    pend pd;
+    size_t *frames;             /* per open collection: its pending start */
+    ynode **open;               /* per open collection: its node */
+} builder;
+
+/* Closes the innermost open collection: its pending children become its own. */
+static int close_node(builder *B, const yaml_event_t *e)
+{
+    ynode *c = B->open[--B->depth];
+    size_t st = B->frames[B->depth], cnt = B->pd.n - st;
+    if (cnt) {
+        c->v = alloc(B->doc, cnt * sizeof *c->v);
+        if (!c->v) return set_err(B->err, (ds_mark){1, 1}, "out of memory");
+        memcpy(c->v, B->pd.v + st, cnt * sizeof *c->v);
+    }
+    c->n = cnt;
+    c->end = mk(e->end_mark);
+    B->pd.n = st;
+    return 0;
+}
+
+/* Applies one event to the tree; *done at the stream's end. Returns nonzero
+ * after filling B->err. */
+static int on_event(builder *B, const yaml_event_t *e, int *done)
+{
+    ynode *n = NULL;
+    switch (e->type) {
+    case YAML_STREAM_END_EVENT:
+        *done = 1;
+        return 0;
+    case YAML_DOCUMENT_START_EVENT:
+        if (++B->ndocs > 1)
+            return set_err(B->err, mk(e->start_mark),
+                           "a second YAML document is not allowed; a spec file holds one mapping");
+        return 0;
+    case YAML_SCALAR_EVENT:
+    case YAML_ALIAS_EVENT:
+        n = new_node(B->doc, YN_SCALAR, e);
+        break;
+    case YAML_SEQUENCE_START_EVENT:
+    case YAML_MAPPING_START_EVENT:
+        if (B->depth >= B->max_depth)
+            return set_err(B->err, mk(e->start_mark), "nesting is too deep (more than %d levels)",
+                           B->max_depth);
+        n = new_node(B->doc, e->type == YAML_SEQUENCE_START_EVENT ? YN_SEQ : YN_MAP, e);
+        break;
+    case YAML_SEQUENCE_END_EVENT:
+    case YAML_MAPPING_END_EVENT:
+        return close_node(B, e);
+    default:
+        return 0;
+    }
+    if (!n) return set_err(B->err, (ds_mark){1, 1}, "out of memory");
+    if (B->depth == 0) *B->root = n;
+    else if (push(&B->pd, n)) return set_err(B->err, (ds_mark){1, 1}, "out of memory");
+    if (n->kind != YN_SCALAR) {
+        B->frames[B->depth] = B->pd.n;
+        B->open[B->depth++] = n;
+    }
+    return 0;
+}
+
+/* Refuses what libyaml would misread (UTF-16, bad bytes) and indexes the
+ * lines. 0 ok, else nonzero with *err filled. */
+static int check_input(ds_ydoc *doc, const unsigned char *s, size_t len, ds_yerr *err)
+{
+    if (len >= 2 && ((s[0] == 0xFF && s[1] == 0xFE) || (s[0] == 0xFE && s[1] == 0xFF)))
+        return set_err(err, (ds_mark){1, 1}, "file is UTF-16; spec files must be UTF-8");
+    if (len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF) doc->bom = 3;
+    if (build_lines(doc)) return set_err(err, (ds_mark){1, 1}, "out of memory");
+    char why[96];
+    size_t bad = bad_bytes(s, len, why, sizeof why);
+    if (bad < len) return set_err(err, ds_yaml_mark(doc, bad), "%s", why);
+    return 0;
+}
+
 /* See ds_yaml.h. buf must outlive the document: nodes do not copy the
  * source, only scalar values. On failure returns NULL, *err filled. */
 ds_ydoc *ds_yaml_parse(const char *buf, size_t len, int max_depth, ynode **root, ds_yerr *err)
 {
     ds_ydoc *doc = calloc(1, sizeof *doc);
     yaml_parser_t ps;
-    int ps_ok = 0, ok = 0, ndocs = 0, done = 0;
-    pend pd = {0};
-    size_t *frames = NULL;          /* per open collection: its pending start */
-    ynode **open = NULL;               /* per open collection: its node */
-    int depth = 0;
+    int ps_ok = 0, ok = 0, done = 0;
     const unsigned char *s = (const unsigned char *)buf;
+    builder B = {doc, err, root, max_depth, 0, 0, {0}, NULL, NULL};
 
     *root = NULL;
     memset(err, 0, sizeof *err);
     if (!doc) { set_err(err, (ds_mark){1, 1}, "out of memory"); goto out; }
     doc->buf = buf;
     doc->len = len;
-    if (len >= 2 && ((s[0] == 0xFF && s[1] == 0xFE) || (s[0] == 0xFE && s[1] == 0xFF))) {
-        set_err(err, (ds_mark){1, 1}, "file is UTF-16; spec files must be UTF-8");
-        goto out;
-    }
-    if (len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF) doc->bom = 3;
-    if (build_lines(doc)) { set_err(err, (ds_mark){1, 1}, "out of memory"); goto out; }
-    char why[96];
-    size_t bad = bad_bytes(s, len, why, sizeof why);
-    if (bad < len) {
-        set_err(err, ds_yaml_mark(doc, bad), "%s", why);
-        goto out;
-    }
-    frames = malloc(((size_t)max_depth + 1) * sizeof *frames);
-    open = malloc(((size_t)max_depth + 1) * sizeof *open);
-    if (!frames || !open || !yaml_parser_initialize(&ps)) {
+    if (check_input(doc, s, len, err)) goto out;
+    B.frames = malloc(((size_t)max_depth + 1) * sizeof *B.frames);
+    B.open = malloc(((size_t)max_depth + 1) * sizeof *B.open);
+    if (!B.frames || !B.open || !yaml_parser_initialize(&ps)) {
         set_err(err, (ds_mark){1, 1}, "out of memory");
         goto out;
     }
     ps_ok = 1;
     yaml_parser_set_input_string(&ps, s, len);
-
     while (!done) {
         yaml_event_t e;
         if (!yaml_parser_parse(&ps, &e)) {
             parser_error(&ps, doc, err);
             goto out;
         }
-        ynode *n = NULL;
-        int fail = 0;
-        switch (e.type) {
-        case YAML_STREAM_END_EVENT:
-            done = 1;
-            break;
-        case YAML_DOCUMENT_START_EVENT:
-            if (++ndocs > 1)
-                fail = set_err(err, mk(e.start_mark),
-                               "a second YAML document is not allowed; a spec file holds one mapping");
-            break;
-        case YAML_SCALAR_EVENT:
-        case YAML_ALIAS_EVENT:
-            n = new_node(doc, YN_SCALAR, &e);
-            if (!n) fail = set_err(err, (ds_mark){1, 1}, "out of memory");
-            break;
-        case YAML_SEQUENCE_START_EVENT:
-        case YAML_MAPPING_START_EVENT:
-            if (depth >= max_depth) {
-                fail = set_err(err, mk(e.start_mark), "nesting is too deep (more than %d levels)", max_depth);
-                break;
-            }
-            n = new_node(doc, e.type == YAML_SEQUENCE_START_EVENT ? YN_SEQ : YN_MAP, &e);
-            if (!n) fail = set_err(err, (ds_mark){1, 1}, "out of memory");
-            break;
-        case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT: {
-            ynode *c = open[--depth];
-            size_t st = frames[depth], cnt = pd.n - st;
-            if (cnt) {
-                c->v = alloc(doc, cnt * sizeof *c->v);
-                if (!c->v) { fail = set_err(err, (ds_mark){1, 1}, "out of memory"); break; }
-                memcpy(c->v, pd.v + st, cnt * sizeof *c->v);
-            }
-            c->n = cnt;
-            c->end = mk(e.end_mark);
-            pd.n = st;
-            break;
-        }
-        default:
-            break;
-        }
-        if (n && !fail) {
-            if (depth == 0) *root = n;
-            else if (push(&pd, n)) fail = set_err(err, (ds_mark){1, 1}, "out of memory");
-            if (!fail && n->kind != YN_SCALAR) {
-                frames[depth] = pd.n;
-                open[depth++] = n;
-            }
-        }
+        int fail = on_event(&B, &e, &done);
         yaml_event_delete(&e);
         if (fail) goto out;
     }
-    if (ndocs == 0) {
+    if (B.ndocs == 0) {
         set_err(err, (ds_mark){1, 1}, "empty file: expected a mapping starting with 'version: 1'");
         goto out;
     }
     ok = 1;
 out:
     if (ps_ok) yaml_parser_delete(&ps);
-    free(pd.v);
-    free(frames);
-    free(open);
+    free(B.pd.v);
+    free(B.frames);
+    free(B.open);
     if (!ok) {
         ds_yaml_free(doc);
         *root = NULL;

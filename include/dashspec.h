@@ -19,7 +19,7 @@
 
 #define DS_VERSION "0.1.0"
 
-/* Results of commands; the CLI exits with these values (contract section 4). */
+/* Results of commands; the CLI exits with these values (docs/operations.md, "Exit codes"). */
 typedef enum ds_status {
     DS_OK = 0,          /* success */
     DS_FAILED = 1,      /* check found errors, or some item failed in run */
@@ -32,6 +32,7 @@ typedef enum ds_status {
 /* ---------------------------------------------------------------- diagnostics */
 
 typedef enum ds_severity { DS_SEV_ERROR = 0, DS_SEV_WARNING = 1 } ds_severity;
+#define DS_SEV_N (DS_SEV_WARNING + 1)          /* number of severities */
 
 typedef struct ds_diag_entry {
     char *file;             /* path as the user gave it, or NULL (not about a file) */
@@ -50,6 +51,7 @@ typedef struct ds_diag {
 } ds_diag;
 
 typedef enum ds_diag_format { DS_FMT_TEXT, DS_FMT_JSON, DS_FMT_GITHUB } ds_diag_format;
+#define DS_FMT_N (DS_FMT_GITHUB + 1)           /* number of formats */
 
 void ds_diag_init(ds_diag *d);
 void ds_diag_free(ds_diag *d);            /* frees entries; d itself is the caller's */
@@ -73,11 +75,13 @@ char *ds_diag_render(const ds_diag *d, ds_diag_format fmt);
 /* ---------------------------------------------------------------- specs and plan */
 
 typedef enum ds_kind { DS_KIND_METRIC = 0, DS_KIND_CHART = 1 } ds_kind;
+#define DS_KIND_N (DS_KIND_CHART + 1)          /* number of kinds */
 
-/* ORDER: ds_shape_names[] in common/ds_util.c follows this enum. */
+/* ds_shape_names[] in common/ds_util.c is indexed by this enum. */
 typedef enum ds_shape {
     DS_SHAPE_SCALAR = 0, DS_SHAPE_ROW, DS_SHAPE_ROWS, DS_SHAPE_MAP, DS_SHAPE_SERIES
 } ds_shape;
+#define DS_SHAPE_N (DS_SHAPE_SERIES + 1)       /* number of shapes */
 
 typedef struct ds_mark { int line, col; } ds_mark;   /* 1-based; line 0 = unknown */
 

@@ -1,5 +1,5 @@
 /*
- * ds_due.c — what is due and why (contract section 4): pure functions of an
+ * ds_due.c — what is due and why (docs/run.md, step 5): pure functions of an
  * item, what is known about its key, and the time. Reading that knowledge
  * from the database is ds_state_load, an engine operation (engine/sqlite/sqlite_state.c owns the
  * cache tables' SQL).

@@ -10,7 +10,7 @@
  * ds_diag (the CLI prints them at the end, or ds_run flushes them through
  * emit after each --watch cycle).
  *
- * Exit statuses (contract section 4): DS_OK; DS_FAILED when some item failed
+ * Exit statuses (docs/operations.md, "Exit codes"): DS_OK; DS_FAILED when some item failed
  * (the others were written); DS_USAGE (no database given, bad specs dir);
  * DS_LOCKED when another run holds the database; DS_DBERROR when it cannot be
  * opened or written (missing, not a database, read-only, disk full).

@@ -4,7 +4,7 @@
  *
  *   ../common/ds_json.c  JSON text for values (exact int64, Python-repr reals,
  *                invalid UTF-8 repaired as Python does), shared with the compiler
- *   ds_shape.c   result rows -> the JSON value of each shape (contract section 2)
+ *   ds_shape.c   result rows -> the JSON value of each shape (docs/values.md)
  *   ds_sched.c   executing the due items (serial, or worker threads), writing each
  *   ds_summary.c the summary JSON of a run
  *   (executing an item, the writer and state loading are engine operations:
@@ -100,7 +100,7 @@ typedef enum ds_due_reason {
     DS_DUE_BACKOFF              /* would be due, but the last failure's backoff has not passed */
 } ds_due_reason;
 
-/* Decides whether it is due at now (contract section 4). *next (may be NULL)
+/* Decides whether it is due at now (docs/run.md, step 5). *next (may be NULL)
  * receives when it will next be due (== now when due). Pure function. */
 ds_due_reason ds_due(const ds_item *it, const ds_item_state *st, int64_t now, int force, int64_t *next);
 /* Reads cache and state rows for every item of p into st[0..p->n). 0 ok, -1 error. */

@@ -1,5 +1,5 @@
 /*
- * ds_shape.c — result rows -> the JSON value of each shape (contract section 2).
+ * ds_shape.c — result rows -> the JSON value of each shape (docs/values.md).
  *
  * The executor feeds rows one at a time; the value grows in one buffer per
  * part (the value itself, or x and one array per y for series), so a large
@@ -21,7 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "ds_htab.h"
 #include "ds_runtime.h"
+#include "ds_shape_int.h"
+#include "ds_vec.h"
 
 /* Appends a cell as a JSON value. BLOB appends nothing and returns -1 (the
  * caller names the column); everything else returns 0. */
@@ -36,118 +39,7 @@ int ds_json_cell(ds_buf *b, const ds_cell *c)
     }
 }
 
-/* ---------------------------------------------------------------- hash tables */
-
-/* A slot of an open-addressing table; the keys live with the caller, the
- * table keeps only their hash and index. */
-typedef struct hslot {
-    uint64_t h;                 /* full hash of the key */
-    size_t idx1;                /* caller's entry index + 1; 0 = empty */
-} hslot;
-
-typedef struct htab {
-    hslot *s;
-    size_t cap, n;              /* cap is a power of two */
-} htab;
-
-static uint64_t mix64(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
-
-static uint64_t hash_bytes(const char *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;      /* FNV-1a, then mixed: linear probing uses low bits */
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return mix64(h ^ n);
-}
-
-/* Makes room for one more entry (load factor <= 3/4). 0 ok, -1 OOM (table unchanged). */
-static int htab_room(htab *t)
-{
-    if ((t->n + 1) * 4 <= t->cap * 3) return 0;
-    size_t cap = t->cap ? t->cap * 2 : 64;
-    if (cap > SIZE_MAX / sizeof(hslot)) return -1;
-    hslot *ns = calloc(cap, sizeof *ns);
-    if (!ns) return -1;
-    for (size_t i = 0; i < t->cap; i++) {
-        if (!t->s[i].idx1) continue;
-        size_t j = t->s[i].h & (cap - 1);
-        while (ns[j].idx1) j = (j + 1) & (cap - 1);
-        ns[j] = t->s[i];
-    }
-    free(t->s);
-    t->s = ns;
-    t->cap = cap;
-    return 0;
-}
-
-struct ds_shaper;
-typedef int (*key_eq)(const struct ds_shaper *s, size_t idx, const void *key);
-
-/* The slot holding the key (eq decides), or the empty slot where it goes.
- * Needs htab_room first, so the table is never full. */
-static hslot *htab_find(htab *t, uint64_t h, key_eq eq, const struct ds_shaper *s, const void *key)
-{
-    size_t m = t->cap - 1;
-    for (size_t j = h & m;; j = (j + 1) & m) {
-        hslot *e = &t->s[j];
-        if (!e->idx1 || (e->h == h && eq(s, e->idx1 - 1, key))) return e;
-    }
-}
-
 /* ---------------------------------------------------------------- the shaper */
-
-typedef struct span { size_t off, len; } span;     /* bytes inside some ds_buf */
-typedef struct bytes { const char *p; size_t n; } bytes;
-typedef struct point { size_t xi, si, off, len; } point;   /* one pivot cell, JSON in cbuf */
-
-struct ds_shaper {
-    ds_shape shape;
-    int ncols;
-    ds_buf names;               /* raw column names, each NUL-terminated */
-    size_t *name_off;           /* per column, into names */
-    ds_buf keys;                /* row/rows: `"name":` per column */
-    span *key;                  /* per column, into keys */
-    unsigned char *textcols;    /* per column: executor fills CAST AS TEXT */
-    int64_t max_rows, max_bytes;  /* <= 0: no limit */
-    int64_t rows;
-    int failed, finished;
-    ds_buf out;                 /* scalar, row, rows, map: the value so far */
-    ds_buf tmp, tmp2;           /* scratch: one value's JSON */
-
-    /* map: keys already written, as spans of out */
-    htab mtab;
-    span *mk;
-    size_t nmk, mkcap;
-
-    /* series */
-    int xcol, sbcol;            /* sbcol < 0 without series_by */
-    int *ycol, ny;
-    ds_buf ynames;              /* without series_by: JSON name per y, spans yname */
-    span *yname;
-    ds_buf xbuf;                /* x values, comma-separated */
-    ds_buf *ybuf;               /* without series_by: one comma-separated array per y */
-    size_t ybytes;              /* sum of ybuf lengths */
-    size_t fixed;               /* bytes of the series frame that do not depend on rows */
-    char *fill;                 /* pivot: JSON of a missing point */
-    size_t fill_len;
-    htab xtab, stab, ptab;      /* pivot: distinct x, distinct series, points */
-    span *xv, *sv;              /* spans of xbuf / sbuf */
-    size_t nx, xcap, ns, scap;
-    ds_buf sbuf;                /* series names (JSON), back to back */
-    point *pt;
-    size_t npt, ptcap;
-    ds_buf cbuf;                /* pivot cells (JSON), back to back */
-};
 
 static const char *colname(const ds_shaper *s, int i)
 {
@@ -156,17 +48,13 @@ static const char *colname(const ds_shaper *s, int i)
 
 /* Records a run error: the shaper refuses further rows. Always -1; *err is
  * NULL only when even the message could not be allocated. */
-static int fail(ds_shaper *s, char **err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(ds_shaper *s, char **err, const char *fmt, ...)
+int ds_shape_fail(ds_shaper *s, char **err, const char *fmt, ...)
 {
-    ds_buf b;
-    ds_buf_init(&b);
     va_list ap;
     va_start(ap, fmt);
-    ds_buf_vprintf(&b, fmt, ap);
+    *err = ds_vasprintf(fmt, ap);
     va_end(ap);
     if (s) s->failed = 1;
-    *err = ds_buf_steal(&b);
     return -1;
 }
 
@@ -185,18 +73,6 @@ static char *snip(const char *p, size_t n, char out[80])
     return out;
 }
 
-/* An array p of *cap elements, grown when needed to hold n + 1; returns the
- * (possibly moved) array, or NULL on OOM with p untouched. */
-static void *grow(void *p, size_t *cap, size_t n, size_t elem)
-{
-    if (n < *cap) return p;
-    size_t nc = *cap ? *cap * 2 : 16;
-    if (nc > SIZE_MAX / elem) return NULL;
-    void *np = realloc(p, nc * elem);
-    if (np) *cap = nc;
-    return np;
-}
-
 static uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
 static uint64_t sat_mul(uint64_t a, uint64_t b) { return b && a > UINT64_MAX / b ? UINT64_MAX : a * b; }
 
@@ -204,7 +80,7 @@ static uint64_t sat_mul(uint64_t a, uint64_t b) { return b && a > UINT64_MAX / b
  * pivot that size can shrink (a later row replaces a fill by a shorter
  * value), so with exact == 0 it gives a lower bound of every later size
  * instead: each missing point will take at least one byte. */
-static uint64_t projected(const ds_shaper *s, int exact)
+uint64_t ds_shape_projected(const ds_shaper *s, int exact)
 {
     switch (s->shape) {
     case DS_SHAPE_SCALAR:
@@ -227,16 +103,16 @@ static uint64_t projected(const ds_shaper *s, int exact)
     return sat_add(v, sat_mul(all - s->npt, fill));
 }
 
-static int too_big(ds_shaper *s, char **err)
+int ds_shape_too_big(ds_shaper *s, char **err)
 {
-    return fail(s, err, "value is larger than max_bytes (%" PRId64 " bytes)", s->max_bytes);
+    return ds_shape_fail(s, err, "value is larger than max_bytes (%" PRId64 " bytes)", s->max_bytes);
 }
 
 /* While rows come: fails once no later row can bring the value back
  * under max_bytes. */
 static int check_size(ds_shaper *s, char **err)
 {
-    if (s->max_bytes > 0 && projected(s, 0) > (uint64_t)s->max_bytes) return too_big(s, err);
+    if (s->max_bytes > 0 && ds_shape_projected(s, 0) > (uint64_t)s->max_bytes) return ds_shape_too_big(s, err);
     return 0;
 }
 
@@ -245,7 +121,7 @@ static int check_size(ds_shaper *s, char **err)
 static int put(ds_shaper *s, ds_buf *b, const ds_cell *c, char **err)
 {
     if (c->type == DS_T_TEXT && s->max_bytes > 0 && (uint64_t)c->n + 2 > (uint64_t)s->max_bytes)
-        return too_big(s, err);
+        return ds_shape_too_big(s, err);
     ds_json_cell(b, c);
     return 0;
 }
@@ -292,15 +168,16 @@ static int any_oom(const ds_shaper *s)
     return 0;
 }
 
-static int oom(ds_shaper *s, char **err)
+int ds_shape_oom(ds_shaper *s, char **err)
 {
-    return fail(s, err, "out of memory");
+    return ds_shape_fail(s, err, "out of memory");
 }
 
 /* ---------------------------------------------------------------- key equality */
 
-static int eq_name(const ds_shaper *s, size_t idx, const void *key)
+static int eq_name(const void *ctx, size_t idx, const void *key)
 {
+    const ds_shaper *s = ctx;
     return strcmp(colname(s, (int)idx), key) == 0;
 }
 
@@ -309,30 +186,34 @@ static int eq_span(const ds_buf *b, span sp, const bytes *k)
     return sp.len == k->n && memcmp(b->p + sp.off, k->p, k->n) == 0;
 }
 
-static int eq_map(const ds_shaper *s, size_t idx, const void *key)
+static int eq_map(const void *ctx, size_t idx, const void *key)
 {
+    const ds_shaper *s = ctx;
     return eq_span(&s->out, s->mk[idx], key);
 }
 
-static int eq_x(const ds_shaper *s, size_t idx, const void *key)
+static int eq_x(const void *ctx, size_t idx, const void *key)
 {
+    const ds_shaper *s = ctx;
     return eq_span(&s->xbuf, s->xv[idx], key);
 }
 
-static int eq_series(const ds_shaper *s, size_t idx, const void *key)
+static int eq_series(const void *ctx, size_t idx, const void *key)
 {
+    const ds_shaper *s = ctx;
     return eq_span(&s->sbuf, s->sv[idx], key);
 }
 
-static int eq_point(const ds_shaper *s, size_t idx, const void *key)
+static int eq_point(const void *ctx, size_t idx, const void *key)
 {
+    const ds_shaper *s = ctx;
     const size_t *k = key;
     return s->pt[idx].xi == k[0] && s->pt[idx].si == k[1];
 }
 
 static uint64_t hash_point(size_t xi, size_t si)
 {
-    return mix64((uint64_t)xi * 0x9E3779B97F4A7C15ULL ^ (uint64_t)si);
+    return ds_hash_mix((uint64_t)xi * 0x9E3779B97F4A7C15ULL ^ (uint64_t)si);
 }
 
 /* ---------------------------------------------------------------- setup */
@@ -354,52 +235,52 @@ static int find_col(const ds_shaper *s, const char *name)
 
 static int setup_series(ds_shaper *s, const ds_item *it, char **err)
 {
-    if (!it->x) return fail(s, err, "shape series needs x");
+    if (!it->x) return ds_shape_fail(s, err, "shape series needs x");
     s->xcol = find_col(s, it->x);
-    if (s->xcol < 0) return fail(s, err, "x column '%s' is not in the result", it->x);
+    if (s->xcol < 0) return ds_shape_fail(s, err, "x column '%s' is not in the result", it->x);
     s->sbcol = -1;
     if (it->series_by) {
         s->sbcol = find_col(s, it->series_by);
-        if (s->sbcol < 0) return fail(s, err, "series_by column '%s' is not in the result", it->series_by);
+        if (s->sbcol < 0) return ds_shape_fail(s, err, "series_by column '%s' is not in the result", it->series_by);
     }
     size_t ny = it->ny ? it->ny : (size_t)s->ncols;
     s->ycol = malloc(ny * sizeof *s->ycol);
-    if (!s->ycol) return oom(s, err);
+    if (!s->ycol) return ds_shape_oom(s, err);
     s->ny = 0;
     if (it->ny) {
         for (size_t j = 0; j < it->ny; j++) {
             int c = find_col(s, it->y[j]);
-            if (c < 0) return fail(s, err, "y column '%s' is not in the result", it->y[j]);
+            if (c < 0) return ds_shape_fail(s, err, "y column '%s' is not in the result", it->y[j]);
             for (int k = 0; k < s->ny; k++)
-                if (s->ycol[k] == c) return fail(s, err, "y names column '%s' twice", it->y[j]);
+                if (s->ycol[k] == c) return ds_shape_fail(s, err, "y names column '%s' twice", it->y[j]);
             s->ycol[s->ny++] = c;
         }
     } else {
         for (int c = 0; c < s->ncols; c++)
             if (c != s->xcol && c != s->sbcol) s->ycol[s->ny++] = c;
-        if (s->ny == 0) return fail(s, err, "shape series: no y column left besides x and series_by");
+        if (s->ny == 0) return ds_shape_fail(s, err, "shape series: no y column left besides x and series_by");
     }
     if (s->sbcol >= 0) {
         if (s->ny != 1)
-            return fail(s, err, "series_by needs exactly one y column, not %d", s->ny);
+            return ds_shape_fail(s, err, "series_by needs exactly one y column, not %d", s->ny);
         s->textcols[s->sbcol] = 1;
         const char *f = it->fill ? it->fill : "null";
         s->fill = ds_strdup(f);
-        if (!s->fill) return oom(s, err);
+        if (!s->fill) return ds_shape_oom(s, err);
         s->fill_len = strlen(f);
         s->fixed = 6 + 12 + 2;       /* {"x":[  ],"series":{  }} */
         return 0;
     }
     s->yname = malloc((size_t)s->ny * sizeof *s->yname);
     s->ybuf = calloc((size_t)s->ny, sizeof *s->ybuf);
-    if (!s->yname || !s->ybuf) return oom(s, err);
+    if (!s->yname || !s->ybuf) return ds_shape_oom(s, err);
     for (int j = 0; j < s->ny; j++) {
         const char *n = colname(s, s->ycol[j]);
         s->yname[j].off = s->ynames.len;
         ds_json_string(&s->ynames, n, strlen(n));
         s->yname[j].len = s->ynames.len - s->yname[j].off;
     }
-    if (s->ynames.oom) return oom(s, err);
+    if (s->ynames.oom) return ds_shape_oom(s, err);
     /* {"x":[ ],"series":{ "name":[ ] per y, commas between, }} */
     s->fixed = 6 + 12 + 2 + s->ynames.len + 3 * (size_t)s->ny + (size_t)s->ny - 1;
     return 0;
@@ -418,33 +299,33 @@ ds_shaper *ds_shaper_new(const ds_item *it, const char *const *cols, int ncols, 
     s->max_rows = it->max_rows;
     s->max_bytes = it->max_bytes;
     s->sbcol = -1;
-    if (ncols < 1) { fail(s, err, "the query returns no columns"); goto bad; }
+    if (ncols < 1) { ds_shape_fail(s, err, "the query returns no columns"); goto bad; }
     s->name_off = malloc((size_t)ncols * sizeof *s->name_off);
     s->textcols = calloc((size_t)ncols, 1);
-    if (!s->name_off || !s->textcols) { oom(s, err); goto bad; }
+    if (!s->name_off || !s->textcols) { ds_shape_oom(s, err); goto bad; }
     for (int i = 0; i < ncols; i++) {
         const char *n = cols[i] ? cols[i] : "";
         s->name_off[i] = s->names.len;
         ds_buf_add(&s->names, n, strlen(n) + 1);
     }
-    if (s->names.oom) { oom(s, err); goto bad; }
+    if (s->names.oom) { ds_shape_oom(s, err); goto bad; }
 
     /* Column names become object keys in row, rows and series: refuse two
      * equal ones rather than print an object with a repeated key. */
     if (s->shape == DS_SHAPE_ROW || s->shape == DS_SHAPE_ROWS || s->shape == DS_SHAPE_SERIES) {
-        htab t = {0};
+        ds_htab t = {0};
         int dup = -1;
         for (int i = 0; i < ncols && dup < 0; i++) {
-            if (htab_room(&t)) { free(t.s); oom(s, err); goto bad; }
+            if (ds_htab_room(&t)) { free(t.s); ds_shape_oom(s, err); goto bad; }
             const char *n = colname(s, i);
-            uint64_t h = hash_bytes(n, strlen(n));
-            hslot *e = htab_find(&t, h, eq_name, s, n);
+            uint64_t h = ds_hash_bytes(n, strlen(n));
+            ds_htab_slot *e = ds_htab_find(&t, h, eq_name, s, n);
             if (e->idx1) dup = i;
-            else { e->h = h; e->idx1 = (size_t)i + 1; t.n++; }
+            else ds_htab_put(&t, e, h, (size_t)i);
         }
         free(t.s);
         if (dup >= 0) {
-            fail(s, err, "the result has two columns named '%s'", colname(s, dup));
+            ds_shape_fail(s, err, "the result has two columns named '%s'", colname(s, dup));
             goto bad;
         }
     }
@@ -452,13 +333,13 @@ ds_shaper *ds_shaper_new(const ds_item *it, const char *const *cols, int ncols, 
     switch (s->shape) {
     case DS_SHAPE_SCALAR:
         if (ncols != 1) {
-            fail(s, err, "shape scalar needs exactly 1 column, the query returns %d", ncols);
+            ds_shape_fail(s, err, "shape scalar needs exactly 1 column, the query returns %d", ncols);
             goto bad;
         }
         break;
     case DS_SHAPE_MAP:
         if (ncols != 2) {
-            fail(s, err, "shape map needs exactly 2 columns, the query returns %d", ncols);
+            ds_shape_fail(s, err, "shape map needs exactly 2 columns, the query returns %d", ncols);
             goto bad;
         }
         s->textcols[0] = 1;
@@ -467,7 +348,7 @@ ds_shaper *ds_shaper_new(const ds_item *it, const char *const *cols, int ncols, 
     case DS_SHAPE_ROW:
     case DS_SHAPE_ROWS:
         s->key = malloc((size_t)ncols * sizeof *s->key);
-        if (!s->key) { oom(s, err); goto bad; }
+        if (!s->key) { ds_shape_oom(s, err); goto bad; }
         for (int i = 0; i < ncols; i++) {
             const char *n = colname(s, i);
             s->key[i].off = s->keys.len;
@@ -481,10 +362,10 @@ ds_shaper *ds_shaper_new(const ds_item *it, const char *const *cols, int ncols, 
         if (setup_series(s, it, err)) goto bad;
         break;
     default:
-        fail(s, err, "unknown shape %d", (int)s->shape);
+        ds_shape_fail(s, err, "unknown shape %d", (int)s->shape);
         goto bad;
     }
-    if (s->keys.oom || any_oom(s)) { oom(s, err); goto bad; }
+    if (s->keys.oom || any_oom(s)) { ds_shape_oom(s, err); goto bad; }
     return s;
 bad:
     if (!*err && s->failed == 0) *err = ds_strdup("out of memory");
@@ -516,29 +397,27 @@ static int map_row(ds_shaper *s, const ds_cell *cells, char **err)
 {
     const ds_cell *k = &cells[0];
     if (k->type == DS_T_NULL)
-        return fail(s, err, "shape map: NULL key in column '%s'", colname(s, 0));
+        return ds_shape_fail(s, err, "shape map: NULL key in column '%s'", colname(s, 0));
     if (k->type == DS_T_TEXT && s->max_bytes > 0 && k->n + 2 > (uint64_t)s->max_bytes)
-        return too_big(s, err);
+        return ds_shape_too_big(s, err);
     if (s->rows > 1) ds_buf_addc(&s->out, ',');
     span sp = {s->out.len, 0};
     key_json(&s->out, k);
-    if (s->out.oom || htab_room(&s->mtab)) return oom(s, err);
-    span *nm = grow(s->mk, &s->mkcap, s->nmk, sizeof *s->mk);
-    if (!nm) return oom(s, err);
+    if (s->out.oom || ds_htab_room(&s->mtab)) return ds_shape_oom(s, err);
+    span *nm = ds_vec_grow(s->mk, &s->mkcap, s->nmk, sizeof *s->mk);
+    if (!nm) return ds_shape_oom(s, err);
     s->mk = nm;
     sp.len = s->out.len - sp.off;
     bytes kb = {s->out.p + sp.off, sp.len};
-    uint64_t h = hash_bytes(kb.p, kb.n);
-    hslot *e = htab_find(&s->mtab, h, eq_map, s, &kb);
+    uint64_t h = ds_hash_bytes(kb.p, kb.n);
+    ds_htab_slot *e = ds_htab_find(&s->mtab, h, eq_map, s, &kb);
     if (e->idx1) {
         char t[80];
-        return fail(s, err, "shape map: duplicate key %s in column '%s'",
+        return ds_shape_fail(s, err, "shape map: duplicate key %s in column '%s'",
                     snip(kb.p, kb.n, t), colname(s, 0));
     }
     s->mk[s->nmk] = sp;
-    e->h = h;
-    e->idx1 = ++s->nmk;
-    s->mtab.n++;
+    ds_htab_put(&s->mtab, e, h, s->nmk++);
     ds_buf_addc(&s->out, ':');
     if (put(s, &s->out, &cells[1], err)) return -1;
     return check_size(s, err);
@@ -561,25 +440,23 @@ static int series_row(ds_shaper *s, const ds_cell *cells, char **err)
 
 /* Finds or adds bytes k (JSON text) among the distinct values of a pivot
  * axis; *idx receives its index. 0 ok, -1 OOM. */
-static int axis_add(ds_shaper *s, htab *t, key_eq eq, ds_buf *store, span **v, size_t *n,
+static int axis_add(ds_shaper *s, ds_htab *t, ds_htab_eq eq, ds_buf *store, span **v, size_t *n,
                     size_t *cap, int commas, const ds_buf *k, size_t *idx)
 {
-    if (htab_room(t)) return -1;
-    span *nv = grow(*v, cap, *n, sizeof **v);
+    if (ds_htab_room(t)) return -1;
+    span *nv = ds_vec_grow(*v, cap, *n, sizeof **v);
     if (!nv) return -1;
     *v = nv;
     bytes kb = {k->p, k->len};
-    uint64_t h = hash_bytes(kb.p, kb.n);
-    hslot *e = htab_find(t, h, eq, s, &kb);
+    uint64_t h = ds_hash_bytes(kb.p, kb.n);
+    ds_htab_slot *e = ds_htab_find(t, h, eq, s, &kb);
     if (!e->idx1) {
         if (commas && *n) ds_buf_addc(store, ',');
         (*v)[*n].off = store->len;
         (*v)[*n].len = k->len;
         ds_buf_add(store, k->p, k->len);
         if (store->oom) return -1;
-        e->h = h;
-        e->idx1 = ++*n;
-        t->n++;
+        ds_htab_put(t, e, h, (*n)++);
     }
     *idx = e->idx1 - 1;
     return 0;
@@ -589,38 +466,36 @@ static int pivot_row(ds_shaper *s, const ds_cell *cells, char **err)
 {
     const ds_cell *xc = &cells[s->xcol], *sc = &cells[s->sbcol], *yc = &cells[s->ycol[0]];
     if (sc->type == DS_T_NULL)
-        return fail(s, err, "shape series: NULL in series_by column '%s'", colname(s, s->sbcol));
+        return ds_shape_fail(s, err, "shape series: NULL in series_by column '%s'", colname(s, s->sbcol));
     if (sc->type == DS_T_TEXT && s->max_bytes > 0 && sc->n + 2 > (uint64_t)s->max_bytes)
-        return too_big(s, err);
+        return ds_shape_too_big(s, err);
     ds_buf_reset(&s->tmp);
     ds_buf_reset(&s->tmp2);
     if (put(s, &s->tmp, xc, err)) return -1;
     key_json(&s->tmp2, sc);
-    if (s->tmp.oom || s->tmp2.oom) return oom(s, err);
+    if (s->tmp.oom || s->tmp2.oom) return ds_shape_oom(s, err);
 
     size_t xi, si;
     if (axis_add(s, &s->xtab, eq_x, &s->xbuf, &s->xv, &s->nx, &s->xcap, 1, &s->tmp, &xi) ||
         axis_add(s, &s->stab, eq_series, &s->sbuf, &s->sv, &s->ns, &s->scap, 0, &s->tmp2, &si) ||
-        htab_room(&s->ptab))
-        return oom(s, err);
-    point *np = grow(s->pt, &s->ptcap, s->npt, sizeof *s->pt);
-    if (!np) return oom(s, err);
+        ds_htab_room(&s->ptab))
+        return ds_shape_oom(s, err);
+    point *np = ds_vec_grow(s->pt, &s->ptcap, s->npt, sizeof *s->pt);
+    if (!np) return ds_shape_oom(s, err);
     s->pt = np;
     size_t k[2] = {xi, si};
     uint64_t h = hash_point(xi, si);
-    hslot *e = htab_find(&s->ptab, h, eq_point, s, k);
+    ds_htab_slot *e = ds_htab_find(&s->ptab, h, eq_point, s, k);
     if (e->idx1) {
         char t1[80], t2[80];
-        return fail(s, err, "shape series: two rows for x %s and series %s",
+        return ds_shape_fail(s, err, "shape series: two rows for x %s and series %s",
                     snip(s->tmp.p, s->tmp.len, t1), snip(s->tmp2.p, s->tmp2.len, t2));
     }
     size_t off = s->cbuf.len;
     if (put(s, &s->cbuf, yc, err)) return -1;
-    if (s->cbuf.oom) return oom(s, err);
+    if (s->cbuf.oom) return ds_shape_oom(s, err);
     s->pt[s->npt] = (point){xi, si, off, s->cbuf.len - off};
-    e->h = h;
-    e->idx1 = ++s->npt;
-    s->ptab.n++;
+    ds_htab_put(&s->ptab, e, h, s->npt++);
     return check_size(s, err);
 }
 
@@ -629,17 +504,17 @@ static int pivot_row(ds_shaper *s, const ds_cell *cells, char **err)
 int ds_shaper_row(ds_shaper *s, const ds_cell *cells, char **err)
 {
     *err = NULL;
-    if (s->failed || s->finished) return fail(s, err, "internal error: shaper used after it ended");
+    if (s->failed || s->finished) return ds_shape_fail(s, err, "internal error: shaper used after it ended");
     for (int i = 0; i < s->ncols; i++)
         if (cells[i].type == DS_T_BLOB) {
             const char *n = colname(s, i);
-            return fail(s, err, "column '%s' is a BLOB; use hex(%s) in the query", n, n);
+            return ds_shape_fail(s, err, "column '%s' is a BLOB; use hex(%s) in the query", n, n);
         }
     s->rows++;
     if ((s->shape == DS_SHAPE_SCALAR || s->shape == DS_SHAPE_ROW) && s->rows > 1)
-        return fail(s, err, "shape %s: the query returned more than one row", ds_shape_name(s->shape));
+        return ds_shape_fail(s, err, "shape %s: the query returned more than one row", ds_shape_name(s->shape));
     if (s->max_rows > 0 && s->rows > s->max_rows)
-        return fail(s, err, "more than max_rows (%" PRId64 ") rows", s->max_rows);
+        return ds_shape_fail(s, err, "more than max_rows (%" PRId64 ") rows", s->max_rows);
     int r;
     switch (s->shape) {
     case DS_SHAPE_SCALAR:
@@ -660,138 +535,7 @@ int ds_shaper_row(ds_shaper *s, const ds_cell *cells, char **err)
         break;
     }
     if (r) return r;
-    if (any_oom(s)) return oom(s, err);
+    if (any_oom(s)) return ds_shape_oom(s, err);
     return check_size(s, err);
 }
 
-/* ---------------------------------------------------------------- finish */
-
-static int finish_series(ds_shaper *s, ds_buf *r)
-{
-    ds_buf_adds(r, "{\"x\":[");
-    ds_buf_add(r, s->xbuf.p, s->xbuf.len);
-    ds_buf_adds(r, "],\"series\":{");
-    if (s->sbcol < 0) {
-        for (int j = 0; j < s->ny; j++) {
-            if (j) ds_buf_addc(r, ',');
-            ds_buf_add(r, s->ynames.p + s->yname[j].off, s->yname[j].len);
-            ds_buf_add(r, ":[", 2);
-            ds_buf_add(r, s->ybuf[j].p, s->ybuf[j].len);
-            ds_buf_addc(r, ']');
-        }
-        ds_buf_adds(r, "}}");
-        return 0;
-    }
-    /* Pivot: group the points by series (counting sort keeps row order),
-     * then lay each series out along x through one reusable slot array. */
-    int rc = -1;
-    size_t *slot = malloc((s->nx ? s->nx : 1) * sizeof *slot);
-    size_t *start = calloc(s->ns + 1, sizeof *start);
-    size_t *order = malloc((s->npt ? s->npt : 1) * sizeof *order);
-    if (!slot || !start || !order) goto out;
-    for (size_t i = 0; i < s->npt; i++) start[s->pt[i].si + 1]++;
-    for (size_t i = 0; i < s->ns; i++) start[i + 1] += start[i];
-    for (size_t i = 0; i < s->npt; i++) order[start[s->pt[i].si]++] = i;
-    for (size_t i = s->ns; i > 0; i--) start[i] = start[i - 1];   /* back to starts */
-    start[0] = 0;
-    for (size_t i = 0; i < s->nx; i++) slot[i] = SIZE_MAX;
-    for (size_t si = 0; si < s->ns; si++) {
-        if (si) ds_buf_addc(r, ',');
-        ds_buf_add(r, s->sbuf.p + s->sv[si].off, s->sv[si].len);
-        ds_buf_add(r, ":[", 2);
-        size_t end = si + 1 < s->ns ? start[si + 1] : s->npt;
-        for (size_t k = start[si]; k < end; k++) slot[s->pt[order[k]].xi] = order[k];
-        for (size_t xi = 0; xi < s->nx; xi++) {
-            if (xi) ds_buf_addc(r, ',');
-            if (slot[xi] == SIZE_MAX) {
-                ds_buf_add(r, s->fill, s->fill_len);
-            } else {
-                const point *p = &s->pt[slot[xi]];
-                ds_buf_add(r, s->cbuf.p + p->off, p->len);
-            }
-        }
-        for (size_t k = start[si]; k < end; k++) slot[s->pt[order[k]].xi] = SIZE_MAX;
-        ds_buf_addc(r, ']');
-        if (r->oom) goto out;
-    }
-    ds_buf_adds(r, "}}");
-    rc = 0;
-out:
-    free(slot);
-    free(start);
-    free(order);
-    return rc;
-}
-
-/* Hands over the finished value (see ds_runtime.h): *json malloc'd, *len its
- * length, *entries the rows seen. -1 with *err when the value exceeds
- * max_bytes, on OOM, or when the shaper already failed; the outputs are then
- * untouched. */
-int ds_shaper_finish(ds_shaper *s, char **json, size_t *len, int64_t *entries, char **err)
-{
-    *err = NULL;
-    if (s->failed || s->finished) return fail(s, err, "internal error: shaper used after it ended");
-    ds_buf r;
-    ds_buf_init(&r);
-    int rc = -1;
-    switch (s->shape) {
-    case DS_SHAPE_SCALAR:
-    case DS_SHAPE_ROW:
-        if (s->rows == 0) ds_buf_add(&r, "null", 4);
-        else { r = s->out; ds_buf_init(&s->out); }
-        break;
-    case DS_SHAPE_ROWS:
-    case DS_SHAPE_MAP:
-        ds_buf_addc(&s->out, s->shape == DS_SHAPE_ROWS ? ']' : '}');
-        r = s->out;
-        ds_buf_init(&s->out);
-        break;
-    default:
-        /* the exact size is known before anything is built */
-        if (s->max_bytes > 0 && projected(s, 1) > (uint64_t)s->max_bytes) { too_big(s, err); goto out; }
-        if (ds_buf_reserve(&r, projected(s, 1)) || finish_series(s, &r)) { oom(s, err); goto out; }
-        break;
-    }
-    if (r.oom || (!r.p && ds_buf_reserve(&r, 0))) { oom(s, err); goto out; }
-    if (s->max_bytes > 0 && r.len > (uint64_t)s->max_bytes) { too_big(s, err); goto out; }
-    s->finished = 1;
-    *len = r.len;
-    *entries = s->rows;
-    *json = ds_buf_steal(&r);
-    rc = 0;
-out:
-    ds_buf_free(&r);
-    return rc;
-}
-
-/* Frees the shaper and everything it holds; NULL-safe. */
-void ds_shaper_free(ds_shaper *s)
-{
-    if (!s) return;
-    ds_buf_free(&s->names);
-    free(s->name_off);
-    ds_buf_free(&s->keys);
-    free(s->key);
-    free(s->textcols);
-    ds_buf_free(&s->out);
-    ds_buf_free(&s->tmp);
-    ds_buf_free(&s->tmp2);
-    free(s->mtab.s);
-    free(s->mk);
-    free(s->ycol);
-    ds_buf_free(&s->ynames);
-    free(s->yname);
-    ds_buf_free(&s->xbuf);
-    for (int j = 0; s->ybuf && j < s->ny; j++) ds_buf_free(&s->ybuf[j]);
-    free(s->ybuf);
-    free(s->fill);
-    free(s->xtab.s);
-    free(s->stab.s);
-    free(s->ptab.s);
-    free(s->xv);
-    free(s->sv);
-    ds_buf_free(&s->sbuf);
-    free(s->pt);
-    ds_buf_free(&s->cbuf);
-    free(s);
-}

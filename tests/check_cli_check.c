@@ -502,6 +502,76 @@ START_TEST(help_texts)
 }
 END_TEST
 
+/* No byte below 0x20 other than a newline, and no DEL. */
+static int no_raw_controls(const char *s)
+{
+    for (; *s; s++)
+        if (((unsigned char)*s < 0x20 && *s != '\n') || *s == 0x7F) return 0;
+    return 1;
+}
+
+/* A spec file whose name is not UTF-8: --format json is still valid JSON,
+ * the name repaired with U+FFFD. */
+START_TEST(check_json_file_name_not_utf8)
+{
+    fx f;
+    ds_proc p;
+    fx_init(&f);
+    free(ds_write(f.dir, "odd/bad\xFF\xFE.yaml", bad2_yaml));
+    char *odd = NULL;
+    ck_assert_int_ge(asprintf(&odd, "%s/odd", f.dir), 0);
+    DS_RUN(&p, "check", "--specs", odd, "--schema", f.schema, "--format", "json");
+    ck_assert_int_eq(p.status, 1);
+    cJSON *j = cJSON_Parse(p.out);
+    ck_assert_msg(j != NULL, "not JSON: %s", p.out);
+    ck_assert_int_eq(cJSON_GetArraySize(j), 1);
+    const cJSON *file = cJSON_GetObjectItem(cJSON_GetArrayItem(j, 0), "file");
+    ck_assert(cJSON_IsString(file));
+    char *want = NULL;
+    ck_assert_int_ge(asprintf(&want, "%s/bad\xEF\xBF\xBD\xEF\xBF\xBD.yaml", odd), 0);
+    ck_assert_str_eq(file->valuestring, want);
+    free(want);
+    cJSON_Delete(j);
+    ds_proc_free(&p);
+    free(odd);
+    fx_free(&f);
+}
+END_TEST
+
+/* A spec file name holding ESC never reaches the terminal raw: not in text,
+ * not in github format, not in a usage error quoting an argument. */
+START_TEST(check_escape_in_file_name)
+{
+    fx f;
+    ds_proc p;
+    fx_init(&f);
+    free(ds_write(f.dir, "esc/x\x1b[2J\x07.yaml", bad2_yaml));
+    char *esc = NULL;
+    ck_assert_int_ge(asprintf(&esc, "%s/esc", f.dir), 0);
+    static const char *const formats[] = {"text", "github"};
+    for (size_t i = 0; i < 2; i++) {
+        DS_RUN(&p, "check", "--specs", esc, "--schema", f.schema, "--format", formats[i]);
+        ck_assert_int_eq(p.status, 1);
+        ck_assert_msg(strstr(p.out, "x?[2J?.yaml") != NULL, "%s: %s", formats[i], p.out);
+        ck_assert_msg(no_raw_controls(p.out), "%s: raw control in %s", formats[i], p.out);
+        ck_assert(no_raw_controls(p.err));
+        ds_proc_free(&p);
+    }
+    DS_RUN(&p, "check", "--specs", esc, "--bogus\x1b[2J");
+    ck_assert_int_eq(p.status, 2);
+    ck_assert_ptr_nonnull(strstr(p.err, "unknown option '--bogus?[2J'"));
+    ck_assert(no_raw_controls(p.err));
+    ds_proc_free(&p);
+    DS_RUN(&p, "compile", "--specs", esc, "--db", f.db);
+    ck_assert_int_eq(p.status, 1);
+    ck_assert(no_raw_controls(p.err));
+    ck_assert_ptr_nonnull(strstr(p.err, "x?[2J?.yaml"));
+    ds_proc_free(&p);
+    free(esc);
+    fx_free(&f);
+}
+END_TEST
+
 Suite *cli_check_suite(void)
 {
     Suite *s = suite_create("cli_check");
@@ -518,6 +588,8 @@ Suite *cli_check_suite(void)
     tcase_add_test(tc, compile_database_problems);
     tcase_add_test(tc, list_specs_and_plan);
     tcase_add_test(tc, help_texts);
+    tcase_add_test(tc, check_json_file_name_not_utf8);
+    tcase_add_test(tc, check_escape_in_file_name);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -2,7 +2,7 @@
  * check_cli_read.c — the reader commands as users run them: get, status,
  * clear, explain, preview and migrate through the built binary (every exit
  * code, stdout and stderr), their look on a real terminal (a pty), and the
- * terminal renderer of cli/render.c, compiled in here because the CLI's
+ * terminal renderer of cli/render*.c, compiled in here because the CLI's
  * objects are not part of the library the tests link.
  */
 #include <errno.h>
@@ -17,6 +17,8 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 #include "../cli/render.c"
+#include "../cli/render_table.c"
+#include "../cli/render_value.c"
 #include "ds_test.h"
 
 /* ---------------------------------------------------------------- fixtures */

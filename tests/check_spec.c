@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "ds_compiler.h"
+#include "ds_vec.h"
 #include "ds_test.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -1454,6 +1455,39 @@ START_TEST(every_error_in_one_pass)
 }
 END_TEST
 
+/* 100k tags and 20k params load with geometric growth: the reallocations of
+ * the growable arrays stay logarithmic (a per-element realloc made this
+ * quadratic: over 30 s under ASan). Counts, not clocks. */
+START_TEST(many_tags_linear)
+{
+    enum { NTAGS = 100000, NPARAMS = 20000 };
+    ds_buf b;
+    ds_buf_init(&b);
+    ds_buf_adds(&b, HEAD "  - key: many\n    query: SELECT 1\n    shape: scalar\n    ttl: 1h\n    tags: [");
+    for (int i = 0; i < NTAGS; i++) ds_buf_adds(&b, i ? ",t" : "t");
+    ds_buf_adds(&b, "]\n    params: {");
+    for (int i = 0; i < NPARAMS; i++) ds_buf_printf(&b, "%sp%d: %d", i ? ", " : "", i, i);
+    ds_buf_adds(&b, "}\n");
+    ck_assert(!b.oom);
+    ds_plan p;
+    ds_plan_init(&p);
+    unsigned long before = ds_vec_growths();
+    int rc;
+    char *out = loadn(&p, b.p, b.len, &rc);
+    unsigned long growths = ds_vec_growths() - before;
+    ck_assert_str_eq(out, "");
+    ck_assert_int_eq(rc, 0);
+    ck_assert_uint_eq(p.n, 1);
+    ck_assert_uint_eq(p.items[0].ntags, NTAGS);
+    ck_assert_uint_eq(p.items[0].nparams, NPARAMS);
+    /* log2(100k) is 17: a few dozen across every array, never thousands. */
+    ck_assert_msg(growths < 200, "%lu reallocations", growths);
+    free(out);
+    ds_plan_free(&p);
+    ds_buf_free(&b);
+}
+END_TEST
+
 Suite *spec_suite(void)
 {
     Suite *s = suite_create("spec");
@@ -1485,6 +1519,7 @@ Suite *spec_suite(void)
     tcase_add_test(t, query_mark_inline);
     tcase_add_test(t, hash_stability);
     tcase_add_test(t, every_error_in_one_pass);
+    tcase_add_test(t, many_tags_linear);
     suite_add_tcase(s, t);
     TCase *dirs = tcase_create("dirs");
     tcase_set_timeout(dirs, 120);
