@@ -38,13 +38,29 @@ LIB      := $(BUILD)/libdashspec.a
 BIN      := $(BUILD)/dashspec
 TESTBIN  := $(BUILD)/check_dashspec
 
-.PHONY: all deps test unit asan valgrind install clean demo bench fuzz
+.PHONY: all deps test test-slow test-all unit asan valgrind install clean demo bench fuzz pkg-check pkg-check-test
 
 all: $(BIN)
 	@ln -sf $(BIN) dashspec 2>/dev/null || true
 
 deps:
 	@sh scripts/deps.sh
+
+# Before compiling anything: every pkg-config package there, else one line per
+# missing one naming its Debian package, and a stop. Order-only, so it never
+# makes a target out of date.
+PKG_DEBS := sqlite3:libsqlite3-dev yaml-0.1:libyaml-dev libcjson:libcjson-dev
+pkg-check:
+	@command -v pkg-config >/dev/null 2>&1 || { \
+	  echo "missing pkg-config (Debian: pkg-config): run 'make deps'" >&2; exit 1; }
+	@st=0; for pd in $(PKG_DEBS); do pkg-config --exists $${pd%%:*} || { st=1; \
+	  echo "missing $${pd%%:*} (Debian: $${pd#*:}): run 'make deps'" >&2; }; done; exit $$st
+
+pkg-check-test: pkg-check
+	@pkg-config --exists check || { echo "missing check (Debian: check): run 'make deps'" >&2; exit 1; }
+
+$(LIB_OBJ) $(CLI_OBJ) $(GEN_MIG): | pkg-check
+$(TEST_OBJ): | pkg-check-test
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -81,10 +97,26 @@ $(TESTBIN): $(TEST_OBJ) $(LIB) $(BIN)
 	@echo "  LINK    $@"
 	@$(CC) -o $@ $(TEST_OBJ) $(LIB) $(CHECK_LIBS) $(LDLIBS_ALL)
 
-# make test: install missing packages, build with warnings as errors, run every suite.
+# make test: install missing packages, build with warnings as errors, run every
+# suite but the slow ones (about 50 s on 2 cores: the edit-compile-test loop).
+# make test-slow: the slow suites alone (SLOW_SUITES: the fault-injection, kill
+# and race loops, several minutes). make test-all: everything CI runs, each
+# once: test, test-slow, asan (every suite), valgrind, fuzz-ci.
 # SUITE=name runs one suite; CK_RUN_CASE=name narrows to one test case.
+SLOW_SUITES := faults
+
 test: deps
-	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory unit SUITE="$(or $(SUITE),$(SLOW_SUITES:%=--skip=%))"
+
+test-slow: deps
+	@$(MAKE) --no-print-directory unit SUITE="$(SLOW_SUITES)"
+
+test-all: deps
+	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory test-slow
+	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory valgrind
+	@$(MAKE) --no-print-directory fuzz-ci
 
 unit: $(TESTBIN)
 	DS_BIN=$(abspath $(BIN)) DS_ROOT=$(CURDIR) $(TESTBIN) $(SUITE)

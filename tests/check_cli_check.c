@@ -506,6 +506,8 @@ Suite *cli_check_suite(void)
 {
     Suite *s = suite_create("cli_check");
     TCase *tc = tcase_create("cli_check");
+    /* Each test starts the binary a few times (under 0.3 s); 120 s for valgrind,
+     * which also runs every dashspec it starts. */
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, check_ok_with_each_schema_source);
     tcase_add_test(tc, check_without_schema_warns_once);

@@ -323,6 +323,9 @@ Suite *due_suite(void)
     Suite *s = suite_create("due");
     TCase *tc = tcase_create("due");
     tcase_add_checked_fixture(tc, setup, NULL);
+    /* In-memory work only, every test well under 0.1 s here; 30 s is a hang
+     * detector with room for valgrind (about 50 times slower). */
+    tcase_set_timeout(tc, 30);
     tcase_add_test(tc, missing_value_is_due);
     tcase_add_test(tc, fresh_value_until_refresh_age);
     tcase_add_test(tc, expired_value_is_due);

@@ -693,6 +693,8 @@ Suite *hostile_suite(void)
     Suite *s = suite_create("hostile");
     TCase *tc = tcase_create("hostile");
     tcase_add_checked_fixture(tc, setup, teardown);
+    /* The whole suite takes about 9 s here (memory bombs and runaway queries
+     * wait out their limits); per test, 600 s for valgrind. */
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, hostile_specs_are_refused_at_check_and_run);
     tcase_add_test(tc, tampered_plan_rows_are_refused_at_run);

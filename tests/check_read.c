@@ -728,6 +728,7 @@ Suite *read_suite(void)
 {
     Suite *s = suite_create("read");
     TCase *tc = tcase_create("core");
+    /* The whole suite takes about 5 s here; the bound is per test, 60 s for valgrind. */
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, get_fresh_expired_missing);
     tcase_add_test(tc, get_without_table_or_file);

@@ -1188,6 +1188,8 @@ Suite *run_suite(void)
     Suite *s = suite_create("run");
     TCase *tc = tcase_create("run");
     tcase_add_checked_fixture(tc, setup, teardown);
+    /* The whole suite takes about 19 s here (the kill loop and --watch are the
+     * slowest); per test, 300 s for valgrind, which runs every dashspec too. */
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, first_run_then_nothing_due);
     tcase_add_test(tc, refresh_and_expiry);
