@@ -28,8 +28,11 @@ typedef struct cli_opt {
 int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts,
               const char ***pos, size_t *npos);
 
-/* Prints "dashspec CMD: MESSAGE" and the command's usage on stderr; returns DS_USAGE. */
+/* Prints "dashspec CMD: MESSAGE" and "see 'dashspec CMD --help'" on stderr
+ * (never the whole usage: cron mails it); returns DS_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same with a hint line (no newline in it) between the two; DS_USAGE. */
+int cli_usage_hint(const char *cmd, const char *hint, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The --db value, or $DASHSPEC_DB when absent; NULL when neither. */
 const char *cli_db(const char *opt);
 /* Parses --now (NULL: the real clock). Returns 0, or -1 after a usage error. */

@@ -9,17 +9,48 @@
 #include "cli.h"
 #include "ds_common.h"
 
+/* At most three lines on stderr, so cron mails and terminals stay short:
+ * the error, the hint (when there is one), where the help is. */
+static int usage_v(const char *cmd, const char *hint, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "dashspec %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    if (hint) fprintf(stderr, "%s\n", hint);
+    fprintf(stderr, "see 'dashspec %s --help'\n", cmd);
+    return DS_USAGE;
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "dashspec %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    usage_v(cmd, NULL, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    const cli_command *c = cli_find(cmd);
-    if (c) fprintf(stderr, "%s", c->usage);
     return DS_USAGE;
+}
+
+int cli_usage_hint(const char *cmd, const char *hint, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    usage_v(cmd, hint, fmt, ap);
+    va_end(ap);
+    return DS_USAGE;
+}
+
+/* "unknown option '--onyl'", with "did you mean '--only'?" when one is close. */
+static void unknown_option(const char *cmd, const cli_opt *opts, const char *a, size_t nlen)
+{
+    const char *names[64];
+    size_t n = 0;
+    for (const cli_opt *p = opts; p && p->name && n < 62; p++) names[n++] = p->name;
+    names[n++] = "--help";
+    names[n] = NULL;
+    const char *near = ds_suggest(a, nlen, names);
+    char hint[128];
+    if (near) snprintf(hint, sizeof hint, "did you mean '%s'?", near);
+    cli_usage_hint(cmd, near ? hint : NULL, "unknown option '%.*s'", (int)nlen, a);
 }
 
 static int push(const char ***list, size_t *n, const char *v)
@@ -48,7 +79,7 @@ int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts,
         const cli_opt *o = NULL;
         for (const cli_opt *p = opts; p && p->name; p++)
             if (strlen(p->name) == nlen && strncmp(p->name, a, nlen) == 0) { o = p; break; }
-        if (!o) { cli_usage_error(cmd, "unknown option '%.*s'", (int)nlen, a); return -1; }
+        if (!o) { unknown_option(cmd, opts, a, nlen); return -1; }
         if (o->flag) {
             if (eq) { cli_usage_error(cmd, "option '%s' takes no value", o->name); return -1; }
             *o->flag = 1;
@@ -76,7 +107,8 @@ int cli_now(const char *cmd, const char *opt, int64_t *now)
 {
     if (!opt) { *now = ds_time_now(); return 0; }
     if (ds_time_parse(opt, now) != 0) {
-        cli_usage_error(cmd, "--now wants a UTC time 'YYYY-MM-DD HH:MM:SS', not '%s'", opt);
+        cli_usage_hint(cmd, "--now takes 'YYYY-MM-DD HH:MM:SS' (UTC), the T form, and Z or +HH:MM / -HH:MM offsets",
+                       "bad --now time '%s'", opt);
         return -1;
     }
     return 0;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "ds_common.h"
 
 extern const char usage_check[], usage_compile[], usage_list[], usage_run[], usage_get[],
     usage_status[], usage_clear[], usage_explain[], usage_preview[], usage_migrate[];
@@ -50,9 +51,28 @@ static void help(FILE *f)
         "`dashspec help COMMAND` describes one command; `man dashspec` all of them.\n");
 }
 
+/* An unknown command: three lines at most, with the nearest command name. */
+static int unknown_command(const char *name)
+{
+    const char *names[sizeof commands / sizeof *commands + 1];
+    size_t n = 0;
+    for (const cli_command *c = commands; c->name; c++) names[n++] = c->name;
+    names[n] = NULL;
+    fprintf(stderr, "dashspec: unknown command '%s'\n", name);
+    const char *near = ds_suggest(name, strlen(name), names);
+    if (near) fprintf(stderr, "did you mean '%s'?\n", near);
+    fprintf(stderr, "see 'dashspec --help'\n");
+    return DS_USAGE;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2) { help(stderr); return DS_USAGE; }
+    if (argc < 2) {
+        fprintf(stderr, "dashspec: no command given\n"
+                        "usage: dashspec COMMAND [OPTIONS]\n"
+                        "see 'dashspec --help'\n");
+        return DS_USAGE;
+    }
     const char *name = argv[1];
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) { help(stdout); return DS_OK; }
     if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
@@ -62,16 +82,12 @@ int main(int argc, char **argv)
     if (strcmp(name, "help") == 0) {
         if (argc < 3) { help(stdout); return DS_OK; }
         const cli_command *c = cli_find(argv[2]);
-        if (!c) { fprintf(stderr, "dashspec: no command '%s'\n", argv[2]); help(stderr); return DS_USAGE; }
+        if (!c) return unknown_command(argv[2]);
         fputs(c->usage, stdout);
         return DS_OK;
     }
     const cli_command *c = cli_find(name);
-    if (!c) {
-        fprintf(stderr, "dashspec: unknown command '%s'\n", name);
-        help(stderr);
-        return DS_USAGE;
-    }
+    if (!c) return unknown_command(name);
     /* `dashspec CMD --help` prints the command's usage. */
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0) break;

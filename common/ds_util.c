@@ -291,3 +291,43 @@ ds_mark ds_item_query_mark(const ds_item *it, size_t off)
     m.col += (int)ds_utf8_chars(it->query + start, off - start);
     return m;
 }
+
+/* ---------------------------------------------------------------- did you mean */
+
+/* Optimal string alignment distance (adjacent swaps cost 1), case folded. */
+static size_t osa(const char *a, size_t na, const char *b, size_t nb)
+{
+    size_t d[34][34];
+    for (size_t i = 0; i <= na; i++) d[i][0] = i;
+    for (size_t j = 0; j <= nb; j++) d[0][j] = j;
+    for (size_t i = 1; i <= na; i++) {
+        for (size_t j = 1; j <= nb; j++) {
+            char ca = (char)(a[i - 1] | (a[i - 1] >= 'A' && a[i - 1] <= 'Z' ? 0x20 : 0));
+            char cb = (char)(b[j - 1] | (b[j - 1] >= 'A' && b[j - 1] <= 'Z' ? 0x20 : 0));
+            size_t c = d[i - 1][j - 1] + (ca != cb);
+            if (d[i - 1][j] + 1 < c) c = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < c) c = d[i][j - 1] + 1;
+            if (i > 1 && j > 1) {
+                char pa = (char)(a[i - 2] | (a[i - 2] >= 'A' && a[i - 2] <= 'Z' ? 0x20 : 0));
+                char pb = (char)(b[j - 2] | (b[j - 2] >= 'A' && b[j - 2] <= 'Z' ? 0x20 : 0));
+                if (ca == pb && cb == pa && d[i - 2][j - 2] + 1 < c) c = d[i - 2][j - 2] + 1;
+            }
+            d[i][j] = c;
+        }
+    }
+    return d[na][nb];
+}
+
+const char *ds_suggest(const char *s, size_t n, const char *const *cands)
+{
+    const char *best = NULL;
+    size_t bestd = (size_t)-1;
+    if (n == 0 || n > 32) return NULL;
+    for (; *cands; cands++) {
+        size_t cn = strlen(*cands);
+        size_t dd = osa(s, n, *cands, cn);
+        size_t mx = n > cn ? n : cn;
+        if (dd <= 2 && dd * 3 <= mx && dd < bestd) { best = *cands; bestd = dd; }
+    }
+    return best;
+}

@@ -177,49 +177,9 @@ static const char *shown(ld *L, const ynode *n) { return show(L, n->s, n->len); 
 
 /* ---------------------------------------------------------------- suggestions */
 
-/* Optimal string alignment distance (adjacent swaps cost 1), case folded. */
-static size_t osa(const char *a, size_t na, const char *b, size_t nb)
-{
-    size_t d[34][34];
-    for (size_t i = 0; i <= na; i++) d[i][0] = i;
-    for (size_t j = 0; j <= nb; j++) d[0][j] = j;
-    for (size_t i = 1; i <= na; i++) {
-        for (size_t j = 1; j <= nb; j++) {
-            char ca = (char)(a[i - 1] | (a[i - 1] >= 'A' && a[i - 1] <= 'Z' ? 0x20 : 0));
-            char cb = (char)(b[j - 1] | (b[j - 1] >= 'A' && b[j - 1] <= 'Z' ? 0x20 : 0));
-            size_t c = d[i - 1][j - 1] + (ca != cb);
-            if (d[i - 1][j] + 1 < c) c = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < c) c = d[i][j - 1] + 1;
-            if (i > 1 && j > 1) {
-                char pa = (char)(a[i - 2] | (a[i - 2] >= 'A' && a[i - 2] <= 'Z' ? 0x20 : 0));
-                char pb = (char)(b[j - 2] | (b[j - 2] >= 'A' && b[j - 2] <= 'Z' ? 0x20 : 0));
-                if (ca == pb && cb == pa && d[i - 2][j - 2] + 1 < c) c = d[i - 2][j - 2] + 1;
-            }
-            d[i][j] = c;
-        }
-    }
-    return d[na][nb];
-}
-
-/* The nearest candidate when it is close: at most 2 edits and at most a
- * third of the longer name (so `z` does not suggest `x`). NULL otherwise. */
-static const char *suggest(const char *s, size_t n, const char *const *cands)
-{
-    const char *best = NULL;
-    size_t bestd = (size_t)-1;
-    if (n == 0 || n > 32) return NULL;
-    for (; *cands; cands++) {
-        size_t cn = strlen(*cands);
-        size_t dd = osa(s, n, *cands, cn);
-        size_t mx = n > cn ? n : cn;
-        if (dd <= 2 && dd * 3 <= mx && dd < bestd) { best = *cands; bestd = dd; }
-    }
-    return best;
-}
-
 static int unknown_field(ld *L, const ynode *k, const char *key, const char *const *cands)
 {
-    const char *s = suggest(k->s, k->len, cands);
+    const char *s = ds_suggest(k->s, k->len, cands);
     if (s) return err(L, k->mark, key, "unknown field '%s'; did you mean '%s'?", shown(L, k), s);
     return err(L, k->mark, key, "unknown field '%s'", shown(L, k));
 }
@@ -774,7 +734,7 @@ static int parse_field(ld *L, int f, const ynode *v, ds_item *it, const char *ke
         if (!(s = want_str(L, v, subj, key))) return -1;
         ds_shape sh;
         if (ds_shape_parse(s, &sh) == 0) { it->shape = sh; return 0; }
-        const char *near = suggest(s, v->len, shape_names);
+        const char *near = ds_suggest(s, v->len, shape_names);
         if (near) return err(L, v->mark, key, "unknown shape '%s'; did you mean '%s'?", shown(L, v), near);
         return err(L, v->mark, key, "unknown shape '%s'; expected scalar, row, rows, map or series", shown(L, v));
     }

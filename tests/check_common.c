@@ -161,6 +161,23 @@ START_TEST(cli_version_and_help)
     ck_assert_int_eq(p.status, 2);
     ck_assert_ptr_nonnull(strstr(p.err, "unknown command 'frobnicate'"));
     ds_proc_free(&p);
+    /* did you mean, for commands and options; usage errors stay short:
+     * the error, a hint, where the help is (cron mails all of it). */
+    DS_RUN(&p, "stauts");
+    ck_assert_int_eq(p.status, 2);
+    ck_assert_str_eq(p.err, "dashspec: unknown command 'stauts'\ndid you mean 'status'?\nsee 'dashspec --help'\n");
+    ds_proc_free(&p);
+    DS_RUN(&p, "run", "--onyl", "x");
+    ck_assert_int_eq(p.status, 2);
+    ck_assert_str_eq(p.err, "dashspec run: unknown option '--onyl'\ndid you mean '--only'?\nsee 'dashspec run --help'\n");
+    ds_proc_free(&p);
+    const char *no_db[] = {"DASHSPEC_DB=", NULL};
+    ds_proc_run(&p, (const char *const[]){"run", NULL}, NULL, no_db);
+    ck_assert_int_eq(p.status, 2);
+    ck_assert_str_eq(p.err, "dashspec run: no database given (use --db FILE or set DASHSPEC_DB)\n"
+                            "see 'dashspec run --help'\n");
+    ck_assert_str_eq(p.out, "");
+    ds_proc_free(&p);
     DS_RUN(&p, "--help");
     ck_assert_int_eq(p.status, 0);
     ck_assert_ptr_nonnull(strstr(p.out, "preview"));
