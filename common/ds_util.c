@@ -132,15 +132,32 @@ size_t ds_utf8_chars(const char *s, size_t n)
 
 /* ---------------------------------------------------------------- time */
 
+/* "+HH:MM" / "-HH:MM" at s (exactly 6 bytes) -> seconds east of UTC. */
+static int utc_offset(const char *s, int64_t *off)
+{
+    if ((s[0] != '+' && s[0] != '-') || s[3] != ':') return -1;
+    for (int i = 1; i < 6; i++)
+        if (i != 3 && (s[i] < '0' || s[i] > '9')) return -1;
+    int h = (s[1] - '0') * 10 + (s[2] - '0'), m = (s[4] - '0') * 10 + (s[5] - '0');
+    if (h > 23 || m > 59) return -1;
+    *off = (s[0] == '-' ? -1 : 1) * (int64_t)(h * 3600 + m * 60);
+    return 0;
+}
+
 int ds_time_parse(const char *s, int64_t *out)
 {
     int Y, M, D, h, m, sec, n = 0;
-    if (!s || strlen(s) != 19) return -1;
-    if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d%n", &Y, &M, &D, &h, &m, &sec, &n) != 6 || n != 19)
+    size_t len = s ? strlen(s) : 0;
+    int64_t off = 0;
+    if (len == 20 && (s[19] == 'Z' || s[19] == 'z')) off = 0;
+    else if (len == 25 && utc_offset(s + 19, &off) == 0) { /* off set */ }
+    else if (len != 19) return -1;
+    if (sscanf(s, "%4d-%2d-%2d%*1[ Tt]%2d:%2d:%2d%n", &Y, &M, &D, &h, &m, &sec, &n) != 6 || n != 19)
         return -1;
     for (int i = 0; i < 19; i++) {
-        int sep = i == 4 || i == 7 ? '-' : i == 10 ? ' ' : i == 13 || i == 16 ? ':' : 0;
-        if (sep ? s[i] != sep : (s[i] < '0' || s[i] > '9')) return -1;
+        int sep = i == 4 || i == 7 ? '-' : i == 13 || i == 16 ? ':' : 0;
+        if (i == 10) { if (s[i] != ' ' && s[i] != 'T' && s[i] != 't') return -1; }
+        else if (sep ? s[i] != sep : (s[i] < '0' || s[i] > '9')) return -1;
     }
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || m > 59 || sec > 59) return -1;
@@ -149,7 +166,8 @@ int ds_time_parse(const char *s, int64_t *out)
     struct tm tm = {0};
     tm.tm_year = Y - 1900; tm.tm_mon = M - 1; tm.tm_mday = D;
     tm.tm_hour = h; tm.tm_min = m; tm.tm_sec = sec;
-    *out = (int64_t)timegm(&tm);
+    /* Local time at offset +HH:MM is that much ahead of UTC. */
+    *out = (int64_t)timegm(&tm) - off;
     return 0;
 }
 

@@ -68,7 +68,27 @@ START_TEST(times)
     ds_time_format(t + 61, out);
     ck_assert_str_eq(out, "2026-02-12 10:01:01");
     ck_assert_int_eq(ds_time_parse("2026-02-30 10:00:00", &t), -1);
-    ck_assert_int_eq(ds_time_parse("2026-02-12T10:00:00", &t), -1);
+    /* Time as people write it: the T form, Z, and offsets converted to UTC. */
+    int64_t u;
+    ck_assert_int_eq(ds_time_parse("2026-02-12T10:00:00", &u), 0);
+    ck_assert_int_eq(u, t);
+    ck_assert_int_eq(ds_time_parse("2026-02-12T10:00:00Z", &u), 0);
+    ck_assert_int_eq(u, t);
+    ck_assert_int_eq(ds_time_parse("2026-02-12 10:00:00Z", &u), 0);
+    ck_assert_int_eq(u, t);
+    ck_assert_int_eq(ds_time_parse("2026-02-12T11:30:00+01:30", &u), 0);
+    ck_assert_int_eq(u, t);
+    ck_assert_int_eq(ds_time_parse("2026-02-12T05:00:00-05:00", &u), 0);
+    ck_assert_int_eq(u, t);
+    ck_assert_int_eq(ds_time_parse("2026-02-12T00:30:00-09:30", &u), 0);
+    ck_assert_int_eq(u, t);
+    ck_assert_int_eq(ds_time_parse("2026-02-13T01:00:00+15:00", &u), 0);
+    ck_assert_int_eq(u, t);
+    ck_assert_int_eq(ds_time_parse("2026-02-12T10:00:00+0100", &t), -1);
+    ck_assert_int_eq(ds_time_parse("2026-02-12T10:00:00+24:00", &t), -1);
+    ck_assert_int_eq(ds_time_parse("2026-02-12T10:00:00+01:60", &t), -1);
+    ck_assert_int_eq(ds_time_parse("2026-02-12T10:00:00ZZ", &t), -1);
+    ck_assert_int_eq(ds_time_parse("2026-02-12X10:00:00", &t), -1);
     ck_assert_int_eq(ds_time_parse("2026-02-12 10:00", &t), -1);
 }
 END_TEST

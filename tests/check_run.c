@@ -333,6 +333,22 @@ START_TEST(refresh_and_expiry)
     ck_assert_str_eq(p.out, "");
     ds_proc_free(&p);
 
+    /* Seen from before the values were computed (--now earlier, or a clock
+     * set back): due, "created in the future", and status says so too. */
+    RUN(&p, "2026-02-12T09:00:00Z", "--dry-run");
+    ck_assert_int_eq(p.status, 0);
+    ck_assert_ptr_nonnull(strstr(p.out, "total        due      created in the future\n"));
+    ds_proc_free(&p);
+    DS_RUN(&p, "status", "--db", db, "--now", "2026-02-12T10:00:00+01:00");
+    ck_assert_int_eq(p.status, 0);
+    ck_assert_ptr_nonnull(strstr(p.out, "created in the future"));
+    ck_assert_ptr_null(strstr(p.out, "-1h"));
+    ds_proc_free(&p);
+    /* The same instant in three spellings is the same now: nothing due. */
+    RUN(&p, "2026-02-12T12:00:00+02:00", "--dry-run");
+    ck_assert_ptr_null(strstr(p.out, " due      "));
+    ds_proc_free(&p);
+
     /* refresh 2m: only flaky_count at 10:02 */
     RUN(&p, "2026-02-12 10:02:00");
     ck_assert_int_eq(p.status, 0);
