@@ -131,10 +131,28 @@ valgrind: deps
 	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 	  build-vg/check_dashspec $(SUITE)
 
-install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/dashspec
-	@if [ -f docs/dashspec.1 ]; then install -m 0644 docs/dashspec.1 $(DESTDIR)$(PREFIX)/share/man/man1/dashspec.1; fi
+# make install: the binary, the man page, the migrations (share/dashspec/),
+# bash and zsh completion, and the library with its header and dashspec.pc
+# (pkg-config --cflags --libs dashspec). PREFIX and DESTDIR as usual.
+VERSION := $(shell sed -n 's/^\#define DS_VERSION "\(.*\)"/\1/p' include/dashspec.h)
+INSTALL_DIRS := bin lib lib/pkgconfig include share/man/man1 share/dashspec/migrations \
+                share/bash-completion/completions share/zsh/site-functions
+
+install: $(BIN) $(LIB)
+	@for d in $(INSTALL_DIRS); do install -d "$(DESTDIR)$(PREFIX)/$$d" || exit 1; done
+	install -m 0755 $(BIN) "$(DESTDIR)$(PREFIX)/bin/dashspec"
+	install -m 0644 docs/dashspec.1 "$(DESTDIR)$(PREFIX)/share/man/man1/dashspec.1"
+	install -m 0644 $(MIGRATIONS) "$(DESTDIR)$(PREFIX)/share/dashspec/migrations/"
+	install -m 0644 $(LIB) "$(DESTDIR)$(PREFIX)/lib/libdashspec.a"
+	install -m 0644 include/dashspec.h "$(DESTDIR)$(PREFIX)/include/dashspec.h"
+	$(BIN) completion bash > "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/dashspec"
+	$(BIN) completion zsh > "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_dashspec"
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+	  'Name: dashspec' 'Description: pre-computes dashboard queries declared in YAML specs' \
+	  'Version: $(VERSION)' 'Requires.private: $(PKGS)' 'Cflags: -I$${includedir}' \
+	  'Libs: -L$${libdir} -ldashspec' 'Libs.private: -lpthread -lm' \
+	  > "$(DESTDIR)$(PREFIX)/lib/pkgconfig/dashspec.pc"
+	@echo "installed dashspec $(VERSION) under $(DESTDIR)$(PREFIX)"
 
 clean:
 	rm -rf build build-asan build-vg dashspec

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "cli.h"
 #include "ds_common.h"
+#include "ds_project.h"
 
 /* At most three lines on stderr, so cron mails and terminals stay short:
  * the error, the hint (when there is one), where the help is. */
@@ -96,11 +97,46 @@ int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts,
     return 0;
 }
 
+/* The project file of this invocation (loaded once by cli_project_init). */
+static ds_project project;
+static int have_project;
+
+int cli_project_init(void)
+{
+    char *path = ds_project_find(NULL);
+    if (!path) return 0;
+    ds_diag d;
+    ds_diag_init(&d);
+    int rc = ds_project_load(path, &project, &d);
+    free(path);
+    if (rc) {
+        cli_report(&d, DS_USAGE);
+        ds_diag_free(&d);
+        ds_project_free(&project);
+        return DS_USAGE;
+    }
+    ds_diag_free(&d);
+    have_project = 1;
+    return 0;
+}
+
+const ds_project *cli_project(void)
+{
+    return have_project ? &project : NULL;
+}
+
 const char *cli_db(const char *opt)
 {
     if (opt && *opt) return opt;
     const char *e = getenv("DASHSPEC_DB");
-    return e && *e ? e : NULL;
+    if (e && *e) return e;
+    return have_project ? project.database : NULL;
+}
+
+const char *cli_specs(const char *opt)
+{
+    if (opt) return opt;
+    return have_project ? project.specs : NULL;
 }
 
 int cli_now(const char *cmd, const char *opt, int64_t *now)

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "ds_compiler.h"
 #include "ds_runtime.h"
+#include "ds_project.h"
 #include "render.h"
 
 const char usage_check[] =
@@ -182,7 +183,15 @@ int cmd_check(int argc, char **argv)
         return cli_usage_error("check", "--format must be text, json or github, not '%s'", format);
     if (!!db + !!schema + !!migrations > 1)
         return cli_usage_error("check", "give only one of --db, --schema and --migrations");
-    if (!db && !schema && !migrations) db = cli_db(NULL);
+    specs = cli_specs(specs);
+    if (!db && !schema && !migrations) {
+        /* $DASHSPEC_DB, else the project file's migrations, else its database. */
+        const ds_project *pr = cli_project();
+        const char *env = getenv("DASHSPEC_DB");
+        if (env && *env) db = env;
+        else if (pr && pr->migrations) migrations = pr->migrations;
+        else db = cli_db(NULL);
+    }
     if (explain && !db)
         return cli_usage_error("check", "--explain needs --db FILE (it looks at the rows of the real tables)");
 
@@ -227,6 +236,7 @@ int cmd_compile(int argc, char **argv)
     if (cli_parse("compile", argc, argv, opts, NULL, NULL)) return DS_USAGE;
     const char *db = cli_db(dbo);
     if (!db) return cli_usage_error("compile", "no database given (use --db FILE or set DASHSPEC_DB)");
+    specs = cli_specs(specs);
     ds_diag d;
     size_t n = 0;
     int changed = 0;
@@ -323,6 +333,8 @@ int cmd_list(int argc, char **argv)
     };
     if (cli_parse("list", argc, argv, opts, NULL, NULL)) return DS_USAGE;
     const char *db = cli_db(dbo);
+    /* A project file's specs are listed unless --db alone asks for the plan. */
+    if (!specs && !dbo) specs = cli_specs(NULL);
     ds_plan p;
     ds_diag d;
     ds_plan_init(&p);

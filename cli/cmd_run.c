@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "ds_project.h"
 #include "ds_run.h"
 
 const char usage_run[] =
@@ -151,6 +152,7 @@ int cmd_run(int argc, char **argv)
     o.db_path = cli_db(db);
     if (!o.db_path) { cli_usage_error("run", "no database given (use --db FILE or set DASHSPEC_DB)"); goto out; }
     o.specs_dir = specs;
+    const ds_project *pr = cli_project();
     o.only = only;
     o.nonly = nonly;
     o.group = group;
@@ -167,10 +169,12 @@ int cmd_run(int argc, char **argv)
             goto out;
         }
         o.jobs = (int)j;
+    } else if (pr && pr->jobs) {
+        o.jobs = pr->jobs;
     }
     if (cli_now("run", now, &o.now)) goto out;
     o.now_fixed = now != NULL;
-    o.busy_ms = 5000;
+    o.busy_ms = pr && pr->busy_ms >= 0 ? pr->busy_ms : 5000;
     if (busy && parse_busy(busy, &o.busy_ms)) {
         cli_usage_error("run", "--busy-timeout wants a duration like 5s, 1m or 500ms, not '%s'", busy);
         goto out;
