@@ -3,7 +3,8 @@
  * built binary: `dashspec init` then `check` in an empty directory, init
  * refusing to overwrite, dashspec.yaml found from a subdirectory, flags over
  * $DASHSPEC_DB over the file, file:line:col errors with "did you mean", the
- * completion scripts, and `make install` with DESTDIR and pkg-config.
+ * completion scripts, `make install` with DESTDIR and pkg-config, and plain
+ * `make` stopping at once, with a hint, when a library is missing.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -227,6 +228,30 @@ START_TEST(make_install_layout)
 }
 END_TEST
 
+/* Plain `make` without the libraries: one line per missing package naming
+ * its Debian package and `make deps`, and nothing compiled. */
+START_TEST(make_explains_missing_packages)
+{
+    const char *root = getenv("DS_ROOT");
+    ck_assert_ptr_nonnull(root);
+    char *t = ds_tmpdir();
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "PKG_CONFIG_LIBDIR='%s/none' PKG_CONFIG_PATH= make -C '%s' BUILD='%s/b' >'%s/log' 2>&1",
+             t, root, t, t);
+    ck_assert_int_ne(system(cmd), 0);
+    char *log = cat2(t, "log");
+    char *text = ds_slurp(log);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(strstr(text, "missing libcjson (Debian: libcjson-dev): run 'make deps'\n") != NULL, "%s", text);
+    ck_assert_ptr_nonnull(strstr(text, "missing sqlite3 (Debian: libsqlite3-dev): run 'make deps'\n"));
+    ck_assert_ptr_nonnull(strstr(text, "missing yaml-0.1 (Debian: libyaml-dev): run 'make deps'\n"));
+    ck_assert_msg(strstr(text, "  CC ") == NULL, "compiled before stopping:\n%s", text);
+    free(text);
+    free(log);
+    ds_tmp_cleanup(t);
+}
+END_TEST
+
 Suite *project_suite(void)
 {
     Suite *s = suite_create("project");
@@ -240,6 +265,7 @@ Suite *project_suite(void)
     tcase_add_test(tc, project_file_errors_point_at_the_key);
     tcase_add_test(tc, completion_scripts);
     tcase_add_test(tc, make_install_layout);
+    tcase_add_test(tc, make_explains_missing_packages);
     suite_add_tcase(s, tc);
     return s;
 }
