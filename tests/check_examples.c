@@ -596,6 +596,12 @@ START_TEST(cookbook_examples_run)
 }
 END_TEST
 
+START_TEST(project_examples_run)
+{
+    ck_assert_int_ge(run_doc("docs/project.md"), 8);
+}
+END_TEST
+
 START_TEST(operations_examples_run)
 {
     ck_assert_int_ge(run_doc("docs/operations.md"), 6);
@@ -669,7 +675,8 @@ START_TEST(readme_check_output_is_real)
         ck_assert_msg(strstr(readme, line) != NULL, "README.md does not show check's line: %s", line);
         n++;
     }
-    ck_assert_int_eq(n, 2);
+    /* Two diagnostics and the summary that counts them, all on stdout. */
+    ck_assert_int_eq(n, 3);
     free(readme);
     free(rpath);
     free(log);
@@ -703,11 +710,11 @@ START_TEST(man_page_covers_the_contract)
     const char *words[] = {
         /* commands */
         ".SS check", ".SS compile", ".SS list", ".SS run", ".SS get", ".SS status", ".SS clear",
-        ".SS explain", ".SS preview", ".SS migrate", ".SS help",
+        ".SS explain", ".SS preview", ".SS migrate", ".SS help", ".SS init", ".SS completion",
         /* options */
         "--db", "--specs", "--now", "--schema", "--migrations", "--format", "--only", "--group",
         "--force", "--dry-run", "--jobs", "--quiet", "--busy-timeout", "--watch", "--stale",
-        "--json", "--help", "--version", "DASHSPEC_DB",
+        "--json", "--help", "--version", "DASHSPEC_DB", "--strict", "dashspec.yaml",
         /* sections */
         ".SH EXIT STATUS", ".SH FILES", ".SH EXAMPLES", ".SH SEE ALSO"};
     for (size_t i = 0; i < sizeof words / sizeof *words; i++)
@@ -729,7 +736,7 @@ START_TEST(readme_names_the_make_targets)
     char *md = ds_slurp(path);
     ck_assert_ptr_nonnull(md);
     const char *targets[] = {"make demo", "make test", "make asan", "make valgrind", "make install",
-                             "make bench", "make fuzz", "docs/cookbook.md", "docs/operations.md",
+                             "make bench", "make fuzz", "make deps", "make test-all", "make test-slow", "docs/cookbook.md", "docs/operations.md",
                              "docs/architecture.md", "docs/spec-reference.md"};
     for (size_t i = 0; i < sizeof targets / sizeof *targets; i++)
         ck_assert_msg(strstr(md, targets[i]), "README.md does not mention %s", targets[i]);
@@ -754,6 +761,7 @@ Suite *examples_suite(void)
     tcase_add_test(tc, readme_examples_run);
     tcase_add_test(tc, cookbook_examples_run);
     tcase_add_test(tc, operations_examples_run);
+    tcase_add_test(tc, project_examples_run);
     tcase_add_test(tc, readme_check_output_is_real);
     tcase_add_test(tc, man_page_covers_the_contract);
     tcase_add_test(tc, readme_names_the_make_targets);
