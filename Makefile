@@ -98,18 +98,26 @@ $(TESTBIN): $(TEST_OBJ) $(LIB) $(BIN)
 	@$(CC) -o $@ $(TEST_OBJ) $(LIB) $(CHECK_LIBS) $(LDLIBS_ALL)
 
 # make test: install missing packages, build with warnings as errors, run every
-# suite but the slow ones (about 50 s on 2 cores: the edit-compile-test loop).
-# make test-slow: the slow suites alone (SLOW_SUITES: the fault-injection, kill
-# and race loops, several minutes). make test-all: everything CI runs, each
-# once: test, test-slow, asan (every suite), valgrind, fuzz-ci.
-# SUITE=name runs one suite; CK_RUN_CASE=name narrows to one test case.
-SLOW_SUITES := faults
+# suite, two at a time (-O keeps each suite's output together), without the
+# test cases tagged "slow" (tcase_set_tags): the edit-compile-test loop, about
+# a minute on 2 cores. make test-slow: only the slow ones (the faults suite's
+# allocation, I/O, kill and race loops, the run kill loop, --watch, runaway
+# and long queries; several minutes). make test-all: everything CI runs, each
+# once: test, test-slow, asan (every test), valgrind, fuzz-ci.
+# SUITE=name runs one suite, every tag; CK_RUN_CASE=name narrows to one test case.
+TEST_JOBS ?= 2
+# Longest first, so that the two lanes end together.
+SUITES := $(sort $(filter-out main,$(TEST_SRC:tests/check_%.c=%)))
+SUITES := run examples hostile $(filter-out run examples hostile,$(SUITES))
+.PHONY: $(SUITES:%=suite-%)
 
 test: deps
-	@$(MAKE) --no-print-directory unit SUITE="$(or $(SUITE),$(SLOW_SUITES:%=--skip=%))"
+	@$(MAKE) --no-print-directory $(TESTBIN)
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) -O TAGS_ENV=CK_EXCLUDE_TAGS=slow $(SUITES:%=suite-%)
 
 test-slow: deps
-	@$(MAKE) --no-print-directory unit SUITE="$(SLOW_SUITES)"
+	@$(MAKE) --no-print-directory $(TESTBIN)
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) -O TAGS_ENV=CK_INCLUDE_TAGS=slow $(SUITES:%=suite-%)
 
 test-all: deps
 	@$(MAKE) --no-print-directory test
@@ -117,6 +125,9 @@ test-all: deps
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory valgrind
 	@$(MAKE) --no-print-directory fuzz-ci
+
+$(SUITES:%=suite-%): suite-%:
+	@$(TAGS_ENV) DS_BIN=$(abspath $(BIN)) DS_ROOT=$(CURDIR) $(TESTBIN) $*
 
 unit: $(TESTBIN)
 	DS_BIN=$(abspath $(BIN)) DS_ROOT=$(CURDIR) $(TESTBIN) $(SUITE)

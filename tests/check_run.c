@@ -1221,10 +1221,18 @@ Suite *run_suite(void)
     tcase_add_test(tc, full_disk_stops_the_run);
     tcase_add_test(tc, locked_by_another_writer);
     tcase_add_test(tc, second_run_exits_4);
-    tcase_add_test(tc, watch_cycles_and_picks_up_plan);
     tcase_add_test(tc, sigterm_stops_a_plain_run);
-    tcase_add_test(tc, values_commit_while_a_long_query_runs);
     tcase_add_test(tc, jobs_give_the_same_cache);
+    suite_add_tcase(s, tc);
+    /* Tagged "slow" (make test skips them, make test-slow runs them): --watch waits
+     * for real time to pass, the long query runs for seconds on purpose, and
+     * the kill loop kills 60 runs: 4, 10 and 23 s on the loaded 2-core machine. */
+    tc = tcase_create("slow");
+    tcase_set_tags(tc, "slow");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, watch_cycles_and_picks_up_plan);
+    tcase_add_test(tc, values_commit_while_a_long_query_runs);
     tcase_add_test(tc, kill_9_at_random_moments);
     suite_add_tcase(s, tc);
     return s;
