@@ -94,28 +94,25 @@ static char *resolve(const ds_project *p, const char *v)
     return ds_asprintf("%s/%s", p->dir, v);
 }
 
-static int bad(ds_diag *d, const char *file, ds_mark m, const char *fmt, const char *a, const char *b)
-{
-    return ds_error(d, file, m.line, m.col, NULL, fmt, a, b);
-}
+#define BAD(v, ...) ds_error(d, p->path, (v)->mark.line, (v)->mark.col, NULL, __VA_ARGS__)
 
 /* One key: value pair. 0 ok, -1 after an error. */
 static int load_pair(ds_project *p, const ynode *k, const ynode *v, ds_diag *d)
 {
-    const char *file = p->path, *name = k->s;
+    const char *name = k->s;
     int is_int = strcmp(name, "jobs") == 0 || strcmp(name, "version") == 0;
     if (v->kind != YN_SCALAR || v->alias || v->tagged)
-        return bad(d, file, v->mark, "%s must be %s", name, is_int ? "a number" : "a string");
+        return BAD(v, "%s must be %s, found %s", name, is_int ? "a number" : "a string", ds_yaml_type_name(v));
     yval y = ds_yaml_resolve(v);
     if (is_int) {
-        if (y.type != YT_INT) return bad(d, file, v->mark, "%s must be a number, found %s", name, ds_yaml_type_name(v));
-        if (name[0] == 'v' && y.i != 1) return bad(d, file, v->mark, "%s must be 1%s", name, "");
-        if (name[0] == 'j' && (y.i < 1 || y.i > 64)) return bad(d, file, v->mark, "%s must be from 1 to 64%s", name, "");
+        if (y.type != YT_INT) return BAD(v, "%s must be a number, found %s", name, ds_yaml_type_name(v));
+        if (name[0] == 'v' && y.i != 1) return BAD(v, "version must be 1");
+        if (name[0] == 'j' && (y.i < 1 || y.i > 64)) return BAD(v, "jobs must be from 1 to 64");
         if (name[0] == 'j') p->jobs = (int)y.i;
         return 0;
     }
     if (y.type != YT_STR || v->len == 0 || v->has_nul)
-        return bad(d, file, v->mark, "%s must be a non-empty string, found %s", name, ds_yaml_type_name(v));
+        return BAD(v, "%s must be a non-empty string, found %s", name, ds_yaml_type_name(v));
     if (strcmp(name, "busy_timeout") == 0) {
         size_t n = v->len;
         int64_t secs;
@@ -125,12 +122,12 @@ static int load_pair(ds_project *p, const ynode *k, const ynode *v, ds_diag *d)
             errno = 0;
             long long ms = strtoll(v->s, &end, 10);
             if (errno || end != v->s + n - 2 || ms < 0 || v->s[0] == '-' || v->s[0] == '+')
-                return bad(d, file, v->mark, "%s: '%s' is not a duration like 5s, 1m or 500ms", name, v->s);
+                return BAD(v, "%s: '%s' is not a duration like 5s, 1m or 500ms", name, v->s);
             p->busy_ms = ms;
         } else if (ds_duration_parse(v->s, &secs, &why) == 0) {
             p->busy_ms = secs * 1000;
         } else {
-            return bad(d, file, v->mark, "%s: '%s' is not a duration like 5s, 1m or 500ms", name, v->s);
+            return BAD(v, "%s: '%s' is not a duration like 5s, 1m or 500ms", name, v->s);
         }
         return 0;
     }
