@@ -38,13 +38,29 @@ LIB      := $(BUILD)/libdashspec.a
 BIN      := $(BUILD)/dashspec
 TESTBIN  := $(BUILD)/check_dashspec
 
-.PHONY: all deps test unit asan valgrind install clean demo bench fuzz
+.PHONY: all deps test test-slow test-all unit asan valgrind install clean demo bench fuzz pkg-check pkg-check-test
 
 all: $(BIN)
 	@ln -sf $(BIN) dashspec 2>/dev/null || true
 
 deps:
 	@sh scripts/deps.sh
+
+# Before compiling anything: every pkg-config package there, else one line per
+# missing one naming its Debian package, and a stop. Order-only, so it never
+# makes a target out of date.
+PKG_DEBS := sqlite3:libsqlite3-dev yaml-0.1:libyaml-dev libcjson:libcjson-dev
+pkg-check:
+	@command -v pkg-config >/dev/null 2>&1 || { \
+	  echo "missing pkg-config (Debian: pkg-config): run 'make deps'" >&2; exit 1; }
+	@st=0; for pd in $(PKG_DEBS); do pkg-config --exists $${pd%%:*} || { st=1; \
+	  echo "missing $${pd%%:*} (Debian: $${pd#*:}): run 'make deps'" >&2; }; done; exit $$st
+
+pkg-check-test: pkg-check
+	@pkg-config --exists check || { echo "missing check (Debian: check): run 'make deps'" >&2; exit 1; }
+
+$(LIB_OBJ) $(CLI_OBJ) $(GEN_MIG): | pkg-check
+$(TEST_OBJ): | pkg-check-test
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -81,10 +97,37 @@ $(TESTBIN): $(TEST_OBJ) $(LIB) $(BIN)
 	@echo "  LINK    $@"
 	@$(CC) -o $@ $(TEST_OBJ) $(LIB) $(CHECK_LIBS) $(LDLIBS_ALL)
 
-# make test: install missing packages, build with warnings as errors, run every suite.
-# SUITE=name runs one suite; CK_RUN_CASE=name narrows to one test case.
+# make test: install missing packages, build with warnings as errors, run every
+# suite, two at a time (-O keeps each suite's output together), without the
+# test cases tagged "slow" (tcase_set_tags): the edit-compile-test loop, about
+# a minute on 2 cores. make test-slow: only the slow ones (the faults suite's
+# allocation, I/O, kill and race loops, the run kill loop, --watch, runaway
+# and long queries; several minutes). make test-all: everything CI runs, each
+# once: test, test-slow, asan (every test), valgrind, fuzz-ci.
+# SUITE=name runs one suite, every tag; CK_RUN_CASE=name narrows to one test case.
+TEST_JOBS ?= 2
+# Longest first, so that the two lanes end together.
+SUITES := $(sort $(filter-out main,$(TEST_SRC:tests/check_%.c=%)))
+SUITES := run examples hostile $(filter-out run examples hostile,$(SUITES))
+.PHONY: $(SUITES:%=suite-%)
+
 test: deps
-	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory $(TESTBIN)
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) -O TAGS_ENV=CK_EXCLUDE_TAGS=slow $(SUITES:%=suite-%)
+
+test-slow: deps
+	@$(MAKE) --no-print-directory $(TESTBIN)
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) -O TAGS_ENV=CK_INCLUDE_TAGS=slow $(SUITES:%=suite-%)
+
+test-all: deps
+	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory test-slow
+	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory valgrind
+	@$(MAKE) --no-print-directory fuzz-ci
+
+$(SUITES:%=suite-%): suite-%:
+	@$(TAGS_ENV) DS_BIN=$(abspath $(BIN)) DS_ROOT=$(CURDIR) $(TESTBIN) $*
 
 unit: $(TESTBIN)
 	DS_BIN=$(abspath $(BIN)) DS_ROOT=$(CURDIR) $(TESTBIN) $(SUITE)
@@ -99,10 +142,28 @@ valgrind: deps
 	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 	  build-vg/check_dashspec $(SUITE)
 
-install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/dashspec
-	@if [ -f docs/dashspec.1 ]; then install -m 0644 docs/dashspec.1 $(DESTDIR)$(PREFIX)/share/man/man1/dashspec.1; fi
+# make install: the binary, the man page, the migrations (share/dashspec/),
+# bash and zsh completion, and the library with its header and dashspec.pc
+# (pkg-config --cflags --libs dashspec). PREFIX and DESTDIR as usual.
+VERSION := $(shell sed -n 's/^\#define DS_VERSION "\(.*\)"/\1/p' include/dashspec.h)
+INSTALL_DIRS := bin lib lib/pkgconfig include share/man/man1 share/dashspec/migrations \
+                share/bash-completion/completions share/zsh/site-functions
+
+install: $(BIN) $(LIB)
+	@for d in $(INSTALL_DIRS); do install -d "$(DESTDIR)$(PREFIX)/$$d" || exit 1; done
+	install -m 0755 $(BIN) "$(DESTDIR)$(PREFIX)/bin/dashspec"
+	install -m 0644 docs/dashspec.1 "$(DESTDIR)$(PREFIX)/share/man/man1/dashspec.1"
+	install -m 0644 $(MIGRATIONS) "$(DESTDIR)$(PREFIX)/share/dashspec/migrations/"
+	install -m 0644 $(LIB) "$(DESTDIR)$(PREFIX)/lib/libdashspec.a"
+	install -m 0644 include/dashspec.h "$(DESTDIR)$(PREFIX)/include/dashspec.h"
+	$(BIN) completion bash > "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/dashspec"
+	$(BIN) completion zsh > "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_dashspec"
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+	  'Name: dashspec' 'Description: pre-computes dashboard queries declared in YAML specs' \
+	  'Version: $(VERSION)' 'Requires.private: $(PKGS)' 'Cflags: -I$${includedir}' \
+	  'Libs: -L$${libdir} -ldashspec' 'Libs.private: -lpthread -lm' \
+	  > "$(DESTDIR)$(PREFIX)/lib/pkgconfig/dashspec.pc"
+	@echo "installed dashspec $(VERSION) under $(DESTDIR)$(PREFIX)"
 
 clean:
 	rm -rf build build-asan build-vg dashspec

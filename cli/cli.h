@@ -28,10 +28,22 @@ typedef struct cli_opt {
 int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts,
               const char ***pos, size_t *npos);
 
-/* Prints "dashspec CMD: MESSAGE" and the command's usage on stderr; returns DS_USAGE. */
+/* Prints "dashspec CMD: MESSAGE" and "see 'dashspec CMD --help'" on stderr
+ * (never the whole usage: cron mails it); returns DS_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The --db value, or $DASHSPEC_DB when absent; NULL when neither. */
+/* The same with a hint line (no newline in it) between the two; DS_USAGE. */
+int cli_usage_hint(const char *cmd, const char *hint, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Finds and loads dashspec.yaml (walking up from the working directory) for
+ * the helpers below. 0 (found or not), or DS_USAGE after printing its errors. */
+int cli_project_init(void);
+/* The loaded project file, or NULL when there is none. */
+const struct ds_project *cli_project(void);
+/* The --db value, else $DASHSPEC_DB, else the project file's database; NULL
+ * when none of them. */
 const char *cli_db(const char *opt);
+/* The --specs value, else the project file's specs; NULL (the command's
+ * default) when neither. */
+const char *cli_specs(const char *opt);
 /* Parses --now (NULL: the real clock). Returns 0, or -1 after a usage error. */
 int cli_now(const char *cmd, const char *opt, int64_t *now);
 /* Prints every diagnostic of d on stderr (text format) and returns the status
@@ -59,5 +71,9 @@ int cmd_clear(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_preview(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_completion(int argc, char **argv);
+/* The i-th entry of the command table, or NULL past the end. */
+const cli_command *cli_command_at(size_t i);
 
 #endif

@@ -8,24 +8,56 @@
 #include <string.h>
 #include "cli.h"
 #include "ds_common.h"
+#include "ds_project.h"
 #include "render.h"
+
+/* At most three lines on stderr, so cron mails and terminals stay short:
+ * the error, the hint (when there is one), where the help is. The message
+ * quotes arguments, which may hold anything: it goes through the sanitizer. */
+static int usage_v(const char *cmd, const char *hint, const char *fmt, va_list ap)
+{
+    ds_buf b;
+    ds_buf_init(&b);
+    ds_buf_printf(&b, "dashspec %s: ", cmd);
+    ds_buf_vprintf(&b, fmt, ap);
+    ds_buf_addc(&b, '\n');
+    if (hint) ds_buf_printf(&b, "%s\n", hint);
+    ds_buf_printf(&b, "see 'dashspec %s --help'\n", cmd);
+    if (b.oom || cli_print(stderr, b.p)) fputs("dashspec: out of memory\n", stderr);
+    ds_buf_free(&b);
+    return DS_USAGE;
+}
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
-    ds_buf b;
-    ds_buf_init(&b);
-    ds_buf_printf(&b, "dashspec %s: ", cmd);
     va_start(ap, fmt);
-    ds_buf_vprintf(&b, fmt, ap);
+    usage_v(cmd, NULL, fmt, ap);
     va_end(ap);
-    ds_buf_addc(&b, '\n');
-    /* The message quotes arguments, which may hold anything. */
-    if (b.oom || cli_print(stderr, b.p)) fputs("dashspec: out of memory\n", stderr);
-    ds_buf_free(&b);
-    const cli_command *c = cli_find(cmd);
-    if (c) fprintf(stderr, "%s", c->usage);
     return DS_USAGE;
+}
+
+int cli_usage_hint(const char *cmd, const char *hint, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    usage_v(cmd, hint, fmt, ap);
+    va_end(ap);
+    return DS_USAGE;
+}
+
+/* "unknown option '--onyl'", with "did you mean '--only'?" when one is close. */
+static void unknown_option(const char *cmd, const cli_opt *opts, const char *a, size_t nlen)
+{
+    const char *names[64];
+    size_t n = 0;
+    for (const cli_opt *p = opts; p && p->name && n < 62; p++) names[n++] = p->name;
+    names[n++] = "--help";
+    names[n] = NULL;
+    const char *near = ds_suggest(a, nlen, names);
+    char hint[128];
+    if (near) snprintf(hint, sizeof hint, "did you mean '%s'?", near);
+    cli_usage_hint(cmd, near ? hint : NULL, "unknown option '%.*s'", (int)nlen, a);
 }
 
 static int push(const char ***list, size_t *n, const char *v)
@@ -54,7 +86,7 @@ int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts,
         const cli_opt *o = NULL;
         for (const cli_opt *p = opts; p && p->name; p++)
             if (strlen(p->name) == nlen && strncmp(p->name, a, nlen) == 0) { o = p; break; }
-        if (!o) { cli_usage_error(cmd, "unknown option '%.*s'", (int)nlen, a); return -1; }
+        if (!o) { unknown_option(cmd, opts, a, nlen); return -1; }
         if (o->flag) {
             if (eq) { cli_usage_error(cmd, "option '%s' takes no value", o->name); return -1; }
             *o->flag = 1;
@@ -71,18 +103,54 @@ int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts,
     return 0;
 }
 
+/* The project file of this invocation (loaded once by cli_project_init). */
+static ds_project project;
+static int have_project;
+
+int cli_project_init(void)
+{
+    char *path = ds_project_find(NULL);
+    if (!path) return 0;
+    ds_diag d;
+    ds_diag_init(&d);
+    int rc = ds_project_load(path, &project, &d);
+    free(path);
+    if (rc) {
+        cli_report(&d, DS_USAGE);
+        ds_diag_free(&d);
+        ds_project_free(&project);
+        return DS_USAGE;
+    }
+    ds_diag_free(&d);
+    have_project = 1;
+    return 0;
+}
+
+const ds_project *cli_project(void)
+{
+    return have_project ? &project : NULL;
+}
+
 const char *cli_db(const char *opt)
 {
     if (opt && *opt) return opt;
     const char *e = getenv("DASHSPEC_DB");
-    return e && *e ? e : NULL;
+    if (e && *e) return e;
+    return have_project ? project.database : NULL;
+}
+
+const char *cli_specs(const char *opt)
+{
+    if (opt) return opt;
+    return have_project ? project.specs : NULL;
 }
 
 int cli_now(const char *cmd, const char *opt, int64_t *now)
 {
     if (!opt) { *now = ds_time_now(); return 0; }
     if (ds_time_parse(opt, now) != 0) {
-        cli_usage_error(cmd, "--now wants a UTC time 'YYYY-MM-DD HH:MM:SS', not '%s'", opt);
+        cli_usage_hint(cmd, "--now takes 'YYYY-MM-DD HH:MM:SS' (UTC), the T form, and Z or +HH:MM / -HH:MM offsets",
+                       "bad --now time '%s'", opt);
         return -1;
     }
     return 0;

@@ -1,11 +1,13 @@
 /*
  * cmd_check.c — `check`, `compile` and `list`: the commands that read specs.
  *
- * Output rules (docs/checking.md): check prints its diagnostics about spec
- * files on stdout in the chosen format, so `--format json | jq` and GitHub
- * annotations see nothing else; messages that are not about a file (the
- * database cannot be opened, no schema was given) go to stderr. compile
- * prints diagnostics on stderr and one line of result on stdout.
+ * Output rules (docs/checking.md): check prints every diagnostic (errors
+ * and warnings, about a file or not, such as "SQL was not prepared") and then
+ * its summary line on stdout, one ordered stream whatever the redirection:
+ * its findings are its output, as `--format json | jq` and GitHub annotations
+ * expect. Only when the check could not run at all (the database cannot be
+ * opened, a bad --schema) does the reason go to stderr. compile prints
+ * diagnostics on stderr and one line of result on stdout.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +15,12 @@
 #include "cli.h"
 #include "ds_compiler.h"
 #include "ds_runtime.h"
+#include "ds_project.h"
 #include "render.h"
 
 const char usage_check[] =
     "usage: dashspec check [--specs DIR] [--db FILE | --schema FILE.sql | --migrations DIR]\n"
-    "                      [--format text|json|github] [--explain]\n"
+    "                      [--format text|json|github] [--explain] [--strict | -W error]\n"
     "\n"
     "Validates every spec file under DIR (default: specs): YAML, fields, durations,\n"
     "keys, parameters, and the SQL of every item. Writes nothing.\n"
@@ -39,9 +42,13 @@ const char usage_check[] =
     "  --explain          with --db: run EXPLAIN QUERY PLAN for every item and warn\n"
     "                     about full scans of tables with more than 10000 rows,\n"
     "                     naming the columns an index would need\n"
+    "  --strict, -W error treat warnings as errors (exit 1), for CI\n"
     "\n"
-    "Diagnostics about spec files go to stdout, ordered by file and line; other\n"
-    "messages go to stderr. Warnings do not change the exit status.\n"
+    "Diagnostics go to stdout, one line each, ordered by file and line, then (text\n"
+    "and github formats) one summary line: everything in one ordered stream.\n"
+    "Warnings appear in every format and do not change the exit status unless\n"
+    "--strict is given. When the check cannot run (database, --schema) the reason\n"
+    "goes to stderr.\n"
     "\n"
     "exit status: 0 no errors, 1 errors in the specs, 2 usage error (or a bad\n"
     "--schema / --migrations), 5 the database cannot be opened\n"
@@ -49,7 +56,7 @@ const char usage_check[] =
     "examples:\n"
     "  dashspec check --schema db/schema.sql\n"
     "  dashspec check --db app.db --explain\n"
-    "  dashspec check --migrations db/migrations --format github   # in CI\n";
+    "  dashspec check --migrations db/migrations --format github --strict   # in CI\n";
 
 const char usage_compile[] =
     "usage: dashspec compile --db FILE [--specs DIR]\n"
@@ -126,22 +133,25 @@ static void print_some(const ds_diag *d, int want_file, ds_diag_format fmt, FILE
     free(view.v);
 }
 
-/* "dashspec: 3 errors in 2 files" on stderr, when there are errors. */
-static void summary(const ds_diag *d, const char *tail)
+/* "dashspec: 3 errors in 2 files" on f, when there are errors. */
+static void summary(const ds_diag *d, const char *tail, FILE *f)
 {
     size_t nerr = 0, nfiles = 0;
     for (size_t i = 0; i < d->n; i++) {
         const ds_diag_entry *e = &d->v[i];
-        if (e->sev != DS_SEV_ERROR || !e->file) continue;
+        if (e->sev != DS_SEV_ERROR) continue;
         nerr++;
+        if (!e->file) continue;
         int seen = 0;
         for (size_t j = 0; j < i && !seen; j++)
             if (d->v[j].sev == DS_SEV_ERROR && d->v[j].file && strcmp(d->v[j].file, e->file) == 0) seen = 1;
         if (!seen) nfiles++;
     }
-    if (nerr)
-        fprintf(stderr, "dashspec: %zu error%s in %zu file%s%s\n", nerr, nerr == 1 ? "" : "s",
+    if (nerr && nfiles)
+        fprintf(f, "dashspec: %zu error%s in %zu file%s%s\n", nerr, nerr == 1 ? "" : "s",
                 nfiles, nfiles == 1 ? "" : "s", tail);
+    else if (nerr)
+        fprintf(f, "dashspec: %zu error%s%s\n", nerr, nerr == 1 ? "" : "s", tail);
 }
 
 /* ---------------------------------------------------------------- check */
@@ -149,8 +159,11 @@ static void summary(const ds_diag *d, const char *tail)
 int cmd_check(int argc, char **argv)
 {
     const char *specs = NULL, *db = NULL, *schema = NULL, *migrations = NULL, *format = NULL;
-    int explain = 0;
+    const char *wopt = NULL;
+    int explain = 0, strict = 0;
     cli_opt opts[] = {
+        {"--strict", NULL, &strict, NULL, NULL},
+        {"-W", &wopt, NULL, NULL, NULL},
         {"--specs", &specs, NULL, NULL, NULL},
         {"--db", &db, NULL, NULL, NULL},
         {"--schema", &schema, NULL, NULL, NULL},
@@ -160,12 +173,23 @@ int cmd_check(int argc, char **argv)
         {NULL, NULL, NULL, NULL, NULL}
     };
     if (cli_parse("check", argc, argv, opts, NULL, NULL)) return DS_USAGE;
+    if (wopt && strcmp(wopt, "error") != 0)
+        return cli_usage_error("check", "-W takes 'error' (warnings become errors), not '%s'", wopt);
+    strict |= wopt != NULL;
     ds_diag_format fmt = DS_FMT_TEXT;
     if (format && parse_format(format, &fmt))
         return cli_usage_error("check", "--format must be text, json or github, not '%s'", format);
     if (!!db + !!schema + !!migrations > 1)
         return cli_usage_error("check", "give only one of --db, --schema and --migrations");
-    if (!db && !schema && !migrations) db = cli_db(NULL);
+    specs = cli_specs(specs);
+    if (!db && !schema && !migrations) {
+        /* $DASHSPEC_DB, else the project file's migrations, else its database. */
+        const ds_project *pr = cli_project();
+        const char *env = getenv("DASHSPEC_DB");
+        if (env && *env) db = env;
+        else if (pr && pr->migrations) migrations = pr->migrations;
+        else db = cli_db(NULL);
+    }
     if (explain && !db)
         return cli_usage_error("check", "--explain needs --db FILE (it looks at the rows of the real tables)");
 
@@ -174,10 +198,19 @@ int cmd_check(int argc, char **argv)
     ds_diag d;
     ds_diag_init(&d);
     ds_status st = ds_check(&o, &p, &d);
+    if ((st == DS_OK || st == DS_FAILED) && strict && d.nwarnings) {
+        /* --strict: every warning is reported, and counted, as an error. */
+        for (size_t i = 0; i < d.n; i++) d.v[i].sev = DS_SEV_ERROR;
+        d.nerrors += d.nwarnings;
+        d.nwarnings = 0;
+        st = DS_FAILED;
+    }
     if (st == DS_OK || st == DS_FAILED) {
-        print_some(&d, 1, fmt, stdout);
-        print_some(&d, 0, DS_FMT_TEXT, stderr);
-        if (fmt == DS_FMT_TEXT) summary(&d, "");
+        char *s = ds_diag_render(&d, fmt);
+        if (s) fputs(s, stdout);
+        else fputs("dashspec: out of memory\n", stderr);
+        free(s);
+        if (fmt != DS_FMT_JSON) summary(&d, "", stdout);
     } else {
         /* The check did not run (bad schema, database): say why on stderr. */
         print_some(&d, 0, DS_FMT_TEXT, stderr);
@@ -201,6 +234,7 @@ int cmd_compile(int argc, char **argv)
     if (cli_parse("compile", argc, argv, opts, NULL, NULL)) return DS_USAGE;
     const char *db = cli_db(dbo);
     if (!db) return cli_usage_error("compile", "no database given (use --db FILE or set DASHSPEC_DB)");
+    specs = cli_specs(specs);
     ds_diag d;
     size_t n = 0;
     int changed = 0;
@@ -214,7 +248,7 @@ int cmd_compile(int argc, char **argv)
         if (!line || cli_print(stdout, line)) fputs("dashspec: out of memory\n", stderr);
         free(line);
     } else if (st == DS_FAILED)
-        summary(&d, "; nothing was written");
+        summary(&d, "; nothing was written", stderr);
     ds_diag_free(&d);
     return st;
 }
@@ -300,6 +334,8 @@ int cmd_list(int argc, char **argv)
     };
     if (cli_parse("list", argc, argv, opts, NULL, NULL)) return DS_USAGE;
     const char *db = cli_db(dbo);
+    /* A project file's specs are listed unless --db alone asks for the plan. */
+    if (!specs && !dbo) specs = cli_specs(NULL);
     ds_plan p;
     ds_diag d;
     ds_plan_init(&p);

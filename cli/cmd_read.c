@@ -239,6 +239,7 @@ static void next_due(cli_table *tb, const ds_report *r, const ds_report_item *it
         break;
     case DS_DUE_REFRESH: cli_table_cell(tb, "now (refresh)", CLI_NONE); break;
     case DS_DUE_CHANGED: cli_table_cell(tb, "now (spec changed)", CLI_NONE); break;
+    case DS_DUE_FUTURE: cli_table_cell(tb, "now (created in the future)", CLI_YELLOW); break;
     default: cli_table_cell(tb, "now", CLI_NONE); break;
     }
 }
@@ -272,7 +273,9 @@ static int status_print(const ds_report *r, const cli_term *t, ds_buf *b)
             const ds_report_item *it = &r->items[i];
             cli_table_cell(tb, it->key, CLI_NONE);
             cli_table_cell(tb, ds_freshness_name(it->state), state_color(it->state));
-            if (it->state != DS_MISSING && it->created_at)
+            if (it->state != DS_MISSING && it->created_at > r->now)
+                cli_table_cell(tb, "created in the future", CLI_YELLOW);
+            else if (it->state != DS_MISSING && it->created_at)
                 cli_table_cell(tb, cli_duration(r->now - it->created_at, d1, sizeof d1), CLI_NONE);
             else
                 cli_table_cell(tb, "-", CLI_DIM);

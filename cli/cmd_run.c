@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "ds_project.h"
 #include "ds_run.h"
 #include "render.h"
 
@@ -21,12 +22,14 @@ const char usage_run[] =
     "Computes the items of the plan that are due and writes each value into\n"
     "dashboard_cache as soon as it is computed (one transaction per value).\n"
     "An item is due when it has no value, its value is at least `refresh` old,\n"
-    "its value expired, or its spec changed since the value was computed; an item\n"
+    "its value expired, its spec changed since the value was computed, or the\n"
+    "value was created after now (\"created in the future\"); an item\n"
     "whose last attempt failed waits 1, 2, 4, 8 ... minutes (at most `refresh`)\n"
     "before it is tried again.\n"
     "\n"
     "options:\n"
-    "  --db FILE            the database (else $DASHSPEC_DB); never created\n"
+    "  --db FILE            the database (else $DASHSPEC_DB, else the project file\n"
+    "                       dashspec.yaml's database); never created\n"
     "  --specs DIR          compile DIR first and store the plan when it compiled\n"
     "                       without error; items that fail to compile are reported\n"
     "                       and count as failed, the others still run\n"
@@ -36,12 +39,15 @@ const char usage_run[] =
     "  --dry-run            print each selected item, whether it is due and why;\n"
     "                       run nothing, write nothing (takes no lock)\n"
     "  --jobs N             run up to N items at once, 1..64 (default: the number\n"
-    "                       of online CPUs, at most 8); 1 runs them one by one\n"
-    "  --now TS             the UTC time 'YYYY-MM-DD HH:MM:SS' that stands for now:\n"
-    "                       :now, created_at, expires_at and what is due\n"
+    "                       of online CPUs, at most 8, or dashspec.yaml's jobs);\n"
+    "                       1 runs them one by one\n"
+    "  --now TS             the time that stands for now: :now, created_at,\n"
+    "                       expires_at and what is due; UTC 'YYYY-MM-DD HH:MM:SS',\n"
+    "                       also 2026-12-02T08:26:00, with Z or +01:00 (to UTC)\n"
     "  --quiet              print nothing on stdout (errors still go to stderr)\n"
     "  --busy-timeout DUR   how long to wait for a database locked by another\n"
-    "                       writer before that item fails (default 5s); a duration\n"
+    "                       writer before that item fails (default 5s, or\n"
+    "                       dashspec.yaml's busy_timeout); a duration\n"
     "                       (90s, 1m) or milliseconds (500ms, 0ms = do not wait)\n"
     "  --watch              stay up holding the lock and run items as they fall\n"
     "                       due; picks up a plan replaced by `dashspec compile`;\n"
@@ -158,6 +164,7 @@ int cmd_run(int argc, char **argv)
     o.db_path = cli_db(db);
     if (!o.db_path) { cli_usage_error("run", "no database given (use --db FILE or set DASHSPEC_DB)"); goto out; }
     o.specs_dir = specs;
+    const ds_project *pr = cli_project();
     o.only = only;
     o.nonly = nonly;
     o.group = group;
@@ -174,10 +181,12 @@ int cmd_run(int argc, char **argv)
             goto out;
         }
         o.jobs = (int)j;
+    } else if (pr && pr->jobs) {
+        o.jobs = pr->jobs;
     }
     if (cli_now("run", now, &o.now)) goto out;
     o.now_fixed = now != NULL;
-    o.busy_ms = DS_BUSY_TIMEOUT_MS;
+    o.busy_ms = pr && pr->busy_ms >= 0 ? pr->busy_ms : DS_BUSY_TIMEOUT_MS;
     if (busy && parse_busy(busy, &o.busy_ms)) {
         cli_usage_error("run", "--busy-timeout wants a duration like 5s, 1m or 500ms, not '%s'", busy);
         goto out;

@@ -10,7 +10,8 @@
 #include "render.h"
 
 extern const char usage_check[], usage_compile[], usage_list[], usage_run[], usage_get[],
-    usage_status[], usage_clear[], usage_explain[], usage_preview[], usage_migrate[];
+    usage_status[], usage_clear[], usage_explain[], usage_preview[], usage_migrate[], usage_init[],
+    usage_completion[];
 
 /* The command table: name, function, one-line summary, full usage text. */
 static const cli_command commands[] = {
@@ -24,6 +25,8 @@ static const cli_command commands[] = {
     {"explain", cmd_explain, "one item's compiled SQL, parameters and query plan", usage_explain},
     {"preview", cmd_preview, "compute one item now and print it; writes nothing", usage_preview},
     {"migrate", cmd_migrate, "create dashspec's tables", usage_migrate},
+    {"init",    cmd_init,    "start a project: dashspec.yaml, an example spec, a crontab line", usage_init},
+    {"completion", cmd_completion, "print the bash or zsh completion script", usage_completion},
     {NULL, NULL, NULL, NULL}
 };
 
@@ -42,6 +45,11 @@ static void say_unknown(const char *what, const char *name)
     free(line);
 }
 
+const cli_command *cli_command_at(size_t i)
+{
+    return i < sizeof commands / sizeof *commands - 1 ? &commands[i] : NULL;
+}
+
 static void help(FILE *f)
 {
     fprintf(f,
@@ -51,19 +59,40 @@ static void help(FILE *f)
         "\n"
         "commands:\n");
     for (const cli_command *c = commands; c->name; c++)
-        fprintf(f, "  %-8s  %s\n", c->name, c->summary);
+        fprintf(f, "  %-10s  %s\n", c->name, c->summary);
     fprintf(f,
         "\n"
-        "common options: --db FILE (else $DASHSPEC_DB), --specs DIR, --now 'YYYY-MM-DD HH:MM:SS'\n"
+        "common options: --db FILE (else $DASHSPEC_DB, else dashspec.yaml), --specs DIR,\n"
+        "                --now 'YYYY-MM-DD HH:MM:SS' (UTC; also 2026-12-02T08:26:00Z, +01:00)\n"
+        "project file:   dashspec.yaml in this or a parent directory (dashspec init)\n"
         "exit codes: 0 ok, 1 errors or failed items, 2 usage, 3 no fresh value,\n"
         "            4 another run holds the database, 5 database cannot be opened or written\n"
         "\n"
         "`dashspec help COMMAND` describes one command; `man dashspec` all of them.\n");
 }
 
+/* An unknown command: three lines at most, with the nearest command name. */
+static int unknown_command(const char *name)
+{
+    const char *names[sizeof commands / sizeof *commands + 1];
+    size_t n = 0;
+    for (const cli_command *c = commands; c->name; c++) names[n++] = c->name;
+    names[n] = NULL;
+    say_unknown("unknown command", name);
+    const char *near = ds_suggest(name, strlen(name), names);
+    if (near) fprintf(stderr, "did you mean '%s'?\n", near);
+    fprintf(stderr, "see 'dashspec --help'\n");
+    return DS_USAGE;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2) { help(stderr); return DS_USAGE; }
+    if (argc < 2) {
+        fprintf(stderr, "dashspec: no command given\n"
+                        "usage: dashspec COMMAND [OPTIONS]\n"
+                        "see 'dashspec --help'\n");
+        return DS_USAGE;
+    }
     const char *name = argv[1];
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) { help(stdout); return DS_OK; }
     if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
@@ -73,16 +102,17 @@ int main(int argc, char **argv)
     if (strcmp(name, "help") == 0) {
         if (argc < 3) { help(stdout); return DS_OK; }
         const cli_command *c = cli_find(argv[2]);
-        if (!c) { say_unknown("no command", argv[2]); help(stderr); return DS_USAGE; }
+        if (!c) return unknown_command(argv[2]);
         fputs(c->usage, stdout);
         return DS_OK;
     }
     const cli_command *c = cli_find(name);
-    if (!c) {
-        say_unknown("unknown command", name);
-        help(stderr);
-        return DS_USAGE;
-    }
+    if (!c) return unknown_command(name);
+    /* `init` writes the project file; every other command reads it. */
+    int help_asked = 0;
+    for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
+        help_asked |= strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
+    if (!help_asked && c->fn != cmd_init && c->fn != cmd_completion && cli_project_init()) return DS_USAGE;
     /* `dashspec CMD --help` prints the command's usage. */
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0) break;

@@ -72,6 +72,12 @@ char *ds_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *ds_vasprintf(const char *fmt, va_list ap);  /* malloc'd; NULL on OOM */
 /* Shell-style glob (fnmatch without flags): 1 match, 0 no. */
 int ds_glob_match(const char *pattern, const char *s);
+/* The one "did you mean": the candidate (NULL-terminated list) nearest to the
+ * n bytes at s when it is close — at most 2 edits (adjacent swaps count 1,
+ * case folded) and at most a third of the longer name, so `z` does not
+ * suggest `x` — else NULL. Names longer than 32 bytes get no suggestion.
+ * Used for spec fields and shapes, commands, options and project-file keys. */
+const char *ds_suggest(const char *s, size_t n, const char *const *cands);
 /* Number of UTF-8 characters in s[0..n) (bytes 0x80..0xBF not counted). */
 size_t ds_utf8_chars(const char *s, size_t n);
 

@@ -196,9 +196,9 @@ char *ds_diag_render_filtered(const ds_diag *d, ds_diag_format fmt, ds_diag_filt
             ds_buf_addc(&b, '\n');
             break;
         case DS_FMT_GITHUB:
-            ds_buf_printf(&b, "::%s ", sev);
+            ds_buf_printf(&b, "::%s", sev);
             if (e->file) {
-                ds_buf_adds(&b, "file=");
+                ds_buf_adds(&b, " file=");
                 gh_put(&b, e->file, 1, filter);
                 ds_buf_printf(&b, ",line=%d,col=%d", e->line, e->col);
             }

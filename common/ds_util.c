@@ -148,7 +148,7 @@ static int digits(const char *s, int n)
 static int parse_time19(const char *s, int lenient, int64_t *out)
 {
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (s[4] != '-' || s[7] != '-' || (s[10] != ' ' && !(lenient && s[10] == 'T')) || s[13] != ':' ||
+    if (s[4] != '-' || s[7] != '-' || (s[10] != ' ' && !(lenient && (s[10] == 'T' || s[10] == 't'))) || s[13] != ':' ||
         s[16] != ':')
         return -1;
     int64_t y = digits(s, 4);
@@ -170,10 +170,29 @@ static int parse_time19(const char *s, int lenient, int64_t *out)
     return 0;
 }
 
+/* "+HH:MM" / "-HH:MM" at s (exactly 6 bytes) -> seconds east of UTC. */
+static int utc_offset(const char *s, int64_t *off)
+{
+    if ((s[0] != '+' && s[0] != '-') || s[3] != ':') return -1;
+    for (int i = 1; i < 6; i++)
+        if (i != 3 && (s[i] < '0' || s[i] > '9')) return -1;
+    int h = (s[1] - '0') * 10 + (s[2] - '0'), m = (s[4] - '0') * 10 + (s[5] - '0');
+    if (h > 23 || m > 59) return -1;
+    *off = (s[0] == '-' ? -1 : 1) * (int64_t)(h * 3600 + m * 60);
+    return 0;
+}
+
 int ds_time_parse(const char *s, int64_t *out)
 {
-    if (!s || strlen(s) != 19) return -1;
-    return parse_time19(s, 0, out);
+    size_t len = s ? strlen(s) : 0;
+    int64_t off = 0, t;
+    if (len == 20 && (s[19] == 'Z' || s[19] == 'z')) off = 0;
+    else if (len == 25 && utc_offset(s + 19, &off) == 0) { /* off set */ }
+    else if (len != 19) return -1;
+    if (parse_time19(s, 1, &t)) return -1;
+    /* Local time at offset +HH:MM is that much ahead of UTC. */
+    *out = t - off;
+    return 0;
 }
 
 int ds_time_parse_stored(const char *s, size_t n, int64_t *out)
@@ -349,4 +368,45 @@ char *ds_read_file(const char *path, size_t *lenp)
     if (err || b.oom) { ds_buf_free(&b); errno = err ? EIO : ENOMEM; return NULL; }
     if (lenp) *lenp = b.len;
     return ds_buf_steal(&b);
+}
+
+/* ---------------------------------------------------------------- did you mean */
+
+/* Optimal string alignment distance (adjacent swaps cost 1), case folded. */
+static size_t osa(const char *a, size_t na, const char *b, size_t nb)
+{
+    size_t d[34][34];
+    for (size_t i = 0; i <= na; i++) d[i][0] = i;
+    for (size_t j = 0; j <= nb; j++) d[0][j] = j;
+    for (size_t i = 1; i <= na; i++) {
+        for (size_t j = 1; j <= nb; j++) {
+            char ca = (char)(a[i - 1] | (a[i - 1] >= 'A' && a[i - 1] <= 'Z' ? 0x20 : 0));
+            char cb = (char)(b[j - 1] | (b[j - 1] >= 'A' && b[j - 1] <= 'Z' ? 0x20 : 0));
+            size_t c = d[i - 1][j - 1] + (ca != cb);
+            if (d[i - 1][j] + 1 < c) c = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < c) c = d[i][j - 1] + 1;
+            if (i > 1 && j > 1) {
+                char pa = (char)(a[i - 2] | (a[i - 2] >= 'A' && a[i - 2] <= 'Z' ? 0x20 : 0));
+                char pb = (char)(b[j - 2] | (b[j - 2] >= 'A' && b[j - 2] <= 'Z' ? 0x20 : 0));
+                if (ca == pb && cb == pa && d[i - 2][j - 2] + 1 < c) c = d[i - 2][j - 2] + 1;
+            }
+            d[i][j] = c;
+        }
+    }
+    return d[na][nb];
+}
+
+const char *ds_suggest(const char *s, size_t n, const char *const *cands)
+{
+    const char *best = NULL;
+    size_t bestd = (size_t)-1;
+    if (n == 0 || n > 32) return NULL;
+    for (; *cands; cands++) {
+        size_t cn = strlen(*cands);
+        if (cn > 32) continue;            /* osa's table holds 32 characters */
+        size_t dd = osa(s, n, *cands, cn);
+        size_t mx = n > cn ? n : cn;
+        if (dd <= 2 && dd * 3 <= mx && dd < bestd) { best = *cands; bestd = dd; }
+    }
+    return best;
 }

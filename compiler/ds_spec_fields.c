@@ -200,7 +200,7 @@ int ds_spec_parse_field(ld *L, int f, const ynode *v, ds_item *it, const char *k
         if (!(s = ds_spec_want_str(L, v, subj, key))) return -1;
         ds_shape sh;
         if (ds_shape_parse(s, &sh) == 0) { it->shape = sh; return 0; }
-        const char *near = ds_spec_suggest(s, v->len, ds_shape_names);
+        const char *near = ds_suggest(s, v->len, ds_shape_names);
         if (near) return ds_spec_err(L, v->mark, key, "unknown shape '%s'; did you mean '%s'?", ds_spec_shown(L, v), near);
         return ds_spec_err(L, v->mark, key, "unknown shape '%s'; expected scalar, row, rows, map or series", ds_spec_shown(L, v));
     }

@@ -95,8 +95,6 @@ int ds_spec_oom(ld *L, ds_mark m);
  * in one of four rotating buffers of L. */
 const char *ds_spec_show(ld *L, const char *s, size_t n);
 const char *ds_spec_shown(ld *L, const ynode *n);
-/* The candidate nearest to s[0..n) when it is close, else NULL. */
-const char *ds_spec_suggest(const char *s, size_t n, const char *const *cands);
 /* Reports an unknown field k, with a suggestion from cands; returns -1. */
 int ds_spec_unknown_field(ld *L, const ynode *k, const char *key, const char *const *cands);
 /* 1 for a node whose meaning is refused (alias, tag), reported once. */

@@ -13,7 +13,6 @@
 
 #define SHOW_MAX_CHARS 60       /* user text quoted in a message is cut here */
 #define SHOW_MAX_ESCAPE 16      /* room kept for one escaped byte and "..." */
-#define SUGGEST_MAX_LEN 32      /* longer names get no "did you mean" */
 
 int ds_spec_err(ld *L, ds_mark m, const char *key, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int ds_spec_err(ld *L, ds_mark m, const char *key, const char *fmt, ...)
@@ -65,49 +64,9 @@ const char *ds_spec_show(ld *L, const char *s, size_t n)
 
 const char *ds_spec_shown(ld *L, const ynode *n) { return ds_spec_show(L, n->s, n->len); }
 
-/* Optimal string alignment distance (adjacent swaps cost 1), case folded. */
-static size_t osa(const char *a, size_t na, const char *b, size_t nb)
-{
-    size_t d[SUGGEST_MAX_LEN + 2][SUGGEST_MAX_LEN + 2];
-    for (size_t i = 0; i <= na; i++) d[i][0] = i;
-    for (size_t j = 0; j <= nb; j++) d[0][j] = j;
-    for (size_t i = 1; i <= na; i++) {
-        for (size_t j = 1; j <= nb; j++) {
-            char ca = (char)(a[i - 1] | (a[i - 1] >= 'A' && a[i - 1] <= 'Z' ? 0x20 : 0));
-            char cb = (char)(b[j - 1] | (b[j - 1] >= 'A' && b[j - 1] <= 'Z' ? 0x20 : 0));
-            size_t c = d[i - 1][j - 1] + (ca != cb);
-            if (d[i - 1][j] + 1 < c) c = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < c) c = d[i][j - 1] + 1;
-            if (i > 1 && j > 1) {
-                char pa = (char)(a[i - 2] | (a[i - 2] >= 'A' && a[i - 2] <= 'Z' ? 0x20 : 0));
-                char pb = (char)(b[j - 2] | (b[j - 2] >= 'A' && b[j - 2] <= 'Z' ? 0x20 : 0));
-                if (ca == pb && cb == pa && d[i - 2][j - 2] + 1 < c) c = d[i - 2][j - 2] + 1;
-            }
-            d[i][j] = c;
-        }
-    }
-    return d[na][nb];
-}
-
-/* The nearest candidate when it is close: at most 2 edits and at most a
- * third of the longer name (so `z` does not suggest `x`). NULL otherwise. */
-const char *ds_spec_suggest(const char *s, size_t n, const char *const *cands)
-{
-    const char *best = NULL;
-    size_t bestd = (size_t)-1;
-    if (n == 0 || n > SUGGEST_MAX_LEN) return NULL;
-    for (; *cands; cands++) {
-        size_t cn = strlen(*cands);
-        size_t dd = osa(s, n, *cands, cn);
-        size_t mx = n > cn ? n : cn;
-        if (dd <= 2 && dd * 3 <= mx && dd < bestd) { best = *cands; bestd = dd; }
-    }
-    return best;
-}
-
 int ds_spec_unknown_field(ld *L, const ynode *k, const char *key, const char *const *cands)
 {
-    const char *s = ds_spec_suggest(k->s, k->len, cands);
+    const char *s = ds_suggest(k->s, k->len, cands);
     if (s) return ds_spec_err(L, k->mark, key, "unknown field '%s'; did you mean '%s'?", ds_spec_shown(L, k), s);
     return ds_spec_err(L, k->mark, key, "unknown field '%s'", ds_spec_shown(L, k));
 }

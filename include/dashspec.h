@@ -145,7 +145,10 @@ ds_mark ds_item_query_mark(const ds_item *it, size_t byte_offset);
 
 /* ---------------------------------------------------------------- time and durations */
 
-/* "YYYY-MM-DD HH:MM:SS" (UTC) <-> seconds since the epoch. parse: 0 ok, -1 bad. */
+/* The one time parser: "YYYY-MM-DD HH:MM:SS" (UTC), also with 'T' for the
+ * space, and with a "Z" or "+HH:MM" / "-HH:MM" suffix (converted to UTC)
+ * -> seconds since the epoch. 0 ok, -1 bad (bad calendar dates included).
+ * format: always "YYYY-MM-DD HH:MM:SS" UTC. */
 int ds_time_parse(const char *s, int64_t *out);
 void ds_time_format(int64_t t, char out[20]);
 int64_t ds_time_now(void);

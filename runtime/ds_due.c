@@ -6,7 +6,8 @@
  *
  * Due: no value; the value's age (now - created_at) >= refresh; the value
  * expired (expires_at <= now); or the spec hash differs from the value's
- * (unknown = differs). A failed last attempt holds the item back until
+ * (unknown = differs); or the value was created after now (a run with a later
+ * --now, a clock set back: its age would be negative). A failed last attempt holds the item back until
  * last_attempt + min(60 * 2^(failures-1), refresh) seconds. --force ignores
  * both rules.
  */
@@ -43,6 +44,8 @@ ds_due_reason ds_due(const ds_item *it, const ds_item_state *st, int64_t now, in
     int64_t due_at = now;
     if (!st || !st->has_value) {
         why = DS_DUE_MISSING;
+    } else if (st->created_at > now) {
+        why = DS_DUE_FUTURE;
     } else if (st->expires_at <= now) {
         why = DS_DUE_EXPIRED;
     } else if (!st->value_hash[0] || strcmp(st->value_hash, it->hash) != 0) {
@@ -92,6 +95,9 @@ char *ds_due_explain(const ds_item *it, const ds_item_state *st, int64_t now,
         break;
     case DS_DUE_CHANGED:
         snprintf(buf, n, "spec changed");
+        break;
+    case DS_DUE_FUTURE:
+        snprintf(buf, n, "created in the future");
         break;
     case DS_DUE_FORCED:
         snprintf(buf, n, "forced");

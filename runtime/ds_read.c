@@ -180,7 +180,8 @@ out:
 }
 
 /* ORDER: follows enum ds_due_reason. */
-static const char *const due_names[] = {NULL, "missing", "expired", "refresh", "changed", "forced", "backoff"};
+static const char *const due_names[] = {NULL, "missing", "expired", "refresh", "changed", "forced", "backoff",
+                                        "future"};
 
 static void json_num_or_null(ds_buf *b, int64_t v, int known)
 {
@@ -223,7 +224,7 @@ void ds_report_json(const ds_report *r, ds_buf *b)
         ds_json_int(b, it->failures);
         ds_time_format(it->next_due, ts);
         ds_buf_printf(b, ",\"next_due\":\"%s\",\"due\":", ts);
-        json_str_or_null(b, (unsigned)it->due < 7 ? due_names[it->due] : NULL);
+        json_str_or_null(b, (unsigned)it->due < sizeof due_names / sizeof *due_names ? due_names[it->due] : NULL);
         ds_buf_addc(b, '}');
     }
     ds_buf_adds(b, "],\"orphaned\":[");

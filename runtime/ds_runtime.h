@@ -97,7 +97,9 @@ typedef enum ds_due_reason {
     DS_DUE_REFRESH,             /* age >= refresh */
     DS_DUE_CHANGED,             /* spec hash differs from the value's */
     DS_DUE_FORCED,              /* --force */
-    DS_DUE_BACKOFF              /* would be due, but the last failure's backoff has not passed */
+    DS_DUE_BACKOFF,             /* would be due, but the last failure's backoff has not passed */
+    DS_DUE_FUTURE               /* created_at > now: computed "in the future" (a run with a
+                                   later --now, a clock set back); due, never trusted as fresh */
 } ds_due_reason;
 
 /* Decides whether it is due at now (docs/run.md, step 5). *next (may be NULL)

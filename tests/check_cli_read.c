@@ -939,6 +939,9 @@ Suite *cli_read_suite(void)
 {
     Suite *s = suite_create("cli_read");
     TCase *tc = tcase_create("render");
+    /* In-memory work only, every test well under 0.1 s here; 30 s is a hang
+     * detector with room for valgrind (about 50 times slower). */
+    tcase_set_timeout(tc, 30);
     tcase_add_test(tc, render_clean_text);
     tcase_add_test(tc, render_table_layout);
     tcase_add_test(tc, render_sparkline);
@@ -946,6 +949,7 @@ Suite *cli_read_suite(void)
     tcase_add_test(tc, render_values_by_shape);
     suite_add_tcase(s, tc);
     tc = tcase_create("commands");
+    /* Each test starts the binary 5-20 times (under 0.5 s); 120 s for valgrind. */
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, cli_get);
     tcase_add_test(tc, cli_status);

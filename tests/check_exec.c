@@ -392,6 +392,7 @@ Suite *exec_suite(void)
     Suite *s = suite_create("exec");
     TCase *tc = tcase_create("exec");
     tcase_add_checked_fixture(tc, setup, teardown);
+    /* The whole suite takes about 2 s here; the bound is per test, 60 s for valgrind. */
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, binds_params_and_now);
     tcase_add_test(tc, one_binder_for_run_and_explain);

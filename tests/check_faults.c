@@ -792,6 +792,7 @@ Suite *faults_suite(void)
     int big = full() || getenv("DS_KILL_ROUNDS") || getenv("DS_RACE_ROUNDS");
     TCase *tc = tcase_create("files");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_tags(tc, "slow");     /* the whole suite: make test-slow */
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, bad_database_files);
     tcase_add_test(tc, corrupt_pages);
@@ -800,21 +801,25 @@ Suite *faults_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("alloc");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_tags(tc, "slow");     /* the whole suite: make test-slow */
     tcase_set_timeout(tc, big ? 14400 : 1800);
     tcase_add_test(tc, allocation_failure_loop);
     suite_add_tcase(s, tc);
     tc = tcase_create("io");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_tags(tc, "slow");     /* the whole suite: make test-slow */
     tcase_set_timeout(tc, big ? 14400 : 1800);
     tcase_add_test(tc, disk_full_and_io_errors);
     suite_add_tcase(s, tc);
     tc = tcase_create("kill");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_tags(tc, "slow");     /* the whole suite: make test-slow */
     tcase_set_timeout(tc, big ? 14400 : 1800);
     tcase_add_test(tc, kill_at_random_moments);
     suite_add_tcase(s, tc);
     tc = tcase_create("race");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_tags(tc, "slow");     /* the whole suite: make test-slow */
     tcase_set_timeout(tc, big ? 14400 : 1800);
     tcase_add_test(tc, four_runs_one_works);
     suite_add_tcase(s, tc);

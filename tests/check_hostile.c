@@ -694,6 +694,8 @@ Suite *hostile_suite(void)
     Suite *s = suite_create("hostile");
     TCase *tc = tcase_create("hostile");
     tcase_add_checked_fixture(tc, setup, teardown);
+    /* The whole suite takes about 9 s here (memory bombs and runaway queries
+     * wait out their limits); per test, 600 s for valgrind. */
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, hostile_specs_are_refused_at_check_and_run);
     tcase_add_test(tc, tampered_plan_rows_are_refused_at_run);
@@ -701,10 +703,17 @@ Suite *hostile_suite(void)
     tcase_add_test(tc, hostile_views_cannot_widen_a_query);
     tcase_add_test(tc, hostile_schema_scripts_cannot_touch_files);
     tcase_add_test(tc, memory_bombs_fail_small);
-    tcase_add_test(tc, runaway_queries_time_out);
     tcase_add_test(tc, hostile_values_stay_valid_json);
     tcase_add_test(tc, garbage_in_dashspec_tables);
     tcase_add_test(tc, connections_are_hardened);
+    suite_add_tcase(s, tc);
+    /* Tagged "slow" (make test skips them, make test-slow runs them): runaway queries
+     * wait out their timeouts: 8 s on the loaded 2-core machine. */
+    tc = tcase_create("slow");
+    tcase_set_tags(tc, "slow");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, runaway_queries_time_out);
     suite_add_tcase(s, tc);
     return s;
 }

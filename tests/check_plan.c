@@ -422,6 +422,9 @@ Suite *plan_suite(void)
 {
     Suite *s = suite_create("plan");
     TCase *tc = tcase_create("plan");
+    /* In-memory work only, every test well under 0.1 s here; 30 s is a hang
+     * detector with room for valgrind (about 50 times slower). */
+    tcase_set_timeout(tc, 30);
     tcase_add_test(tc, round_trip_every_field);
     tcase_add_test(tc, changed_flag_and_old_keys);
     tcase_add_test(tc, store_is_one_transaction);

@@ -334,6 +334,22 @@ START_TEST(refresh_and_expiry)
     ck_assert_str_eq(p.out, "");
     ds_proc_free(&p);
 
+    /* Seen from before the values were computed (--now earlier, or a clock
+     * set back): due, "created in the future", and status says so too. */
+    RUN(&p, "2026-02-12T09:00:00Z", "--dry-run");
+    ck_assert_int_eq(p.status, 0);
+    ck_assert_ptr_nonnull(strstr(p.out, "total        due      created in the future\n"));
+    ds_proc_free(&p);
+    DS_RUN(&p, "status", "--db", db, "--now", "2026-02-12T10:00:00+01:00");
+    ck_assert_int_eq(p.status, 0);
+    ck_assert_ptr_nonnull(strstr(p.out, "created in the future"));
+    ck_assert_ptr_null(strstr(p.out, "-1h"));
+    ds_proc_free(&p);
+    /* The same instant in three spellings is the same now: nothing due. */
+    RUN(&p, "2026-02-12T12:00:00+02:00", "--dry-run");
+    ck_assert_ptr_null(strstr(p.out, " due      "));
+    ds_proc_free(&p);
+
     /* refresh 2m: only flaky_count at 10:02 */
     RUN(&p, "2026-02-12 10:02:00");
     ck_assert_int_eq(p.status, 0);
@@ -1018,6 +1034,9 @@ START_TEST(values_commit_while_a_long_query_runs)
         "    query: SELECT count(*) FROM sites\n"
         "  - key: b_slow\n"
         "    shape: scalar\n"
+        /* Its own timeout far past any machine's speed: under ASan on a loaded
+         * machine the query outlived the default 30s and the run exited 1. */
+        "    timeout: 10m\n"
         "    query: WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 12000000) SELECT max(n) FROM c\n"
         "  - key: c_fast\n"
         "    shape: scalar\n"
@@ -1211,6 +1230,8 @@ Suite *run_suite(void)
     Suite *s = suite_create("run");
     TCase *tc = tcase_create("run");
     tcase_add_checked_fixture(tc, setup, teardown);
+    /* The whole suite takes about 19 s here (the kill loop and --watch are the
+     * slowest); per test, 300 s for valgrind, which runs every dashspec too. */
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, first_run_then_nothing_due);
     tcase_add_test(tc, refresh_and_expiry);
@@ -1227,10 +1248,18 @@ Suite *run_suite(void)
     tcase_add_test(tc, full_disk_stops_the_run);
     tcase_add_test(tc, locked_by_another_writer);
     tcase_add_test(tc, second_run_exits_4);
-    tcase_add_test(tc, watch_cycles_and_picks_up_plan);
     tcase_add_test(tc, sigterm_stops_a_plain_run);
-    tcase_add_test(tc, values_commit_while_a_long_query_runs);
     tcase_add_test(tc, jobs_give_the_same_cache);
+    suite_add_tcase(s, tc);
+    /* Tagged "slow" (make test skips them, make test-slow runs them): --watch waits
+     * for real time to pass, the long query runs for seconds on purpose, and
+     * the kill loop kills 60 runs: 4, 10 and 23 s on the loaded 2-core machine. */
+    tc = tcase_create("slow");
+    tcase_set_tags(tc, "slow");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, watch_cycles_and_picks_up_plan);
+    tcase_add_test(tc, values_commit_while_a_long_query_runs);
     tcase_add_test(tc, kill_9_at_random_moments);
     suite_add_tcase(s, tc);
     return s;

@@ -1492,6 +1492,7 @@ Suite *spec_suite(void)
 {
     Suite *s = suite_create("spec");
     TCase *t = tcase_create("loader");
+    /* Loader only, in memory, well under 0.1 s a test; 60 s for valgrind. */
     tcase_set_timeout(t, 60);
     tcase_add_test(t, contract_example_loads);
     tcase_add_test(t, item_fields_table);

@@ -612,6 +612,9 @@ Suite *sql_suite(void)
 {
     Suite *s = suite_create("sql");
     TCase *tc = tcase_create("sql");
+    /* In-memory work only, every test well under 0.1 s here; 30 s is a hang
+     * detector with room for valgrind (about 50 times slower). */
+    tcase_set_timeout(tc, 30);
     tcase_add_test(tc, scan_skips_strings_comments_identifiers);
     tcase_add_test(tc, scan_statements_and_verbs);
     tcase_add_test(tc, text_rules_without_db);
