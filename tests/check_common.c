@@ -92,10 +92,8 @@ START_TEST(times)
     ck_assert_int_eq(ds_time_parse("2026-02-12T10:00:00ZZ", &t), -1);
     ck_assert_int_eq(ds_time_parse("2026-02-12X10:00:00", &t), -1);
     ck_assert_int_eq(ds_time_parse("2026-02-12 10:00", &t), -1);
-    ck_assert_int_eq(ds_time_parse("2026-02-12 10:00:00Z", &t), -1);
     /* The stored form: 'T', a fraction or 'Z' after the seconds; the same
      * calendar, the same seconds. */
-    int64_t u;
     ck_assert_int_eq(ds_time_parse("2026-02-12 10:00:00", &t), 0);
     const char *ok[] = {"2026-02-12 10:00:00", "2026-02-12T10:00:00", "2026-02-12 10:00:00.123",
                         "2026-02-12T10:00:00Z"};
