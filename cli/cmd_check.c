@@ -206,7 +206,7 @@ int cmd_check(int argc, char **argv)
         st = DS_FAILED;
     }
     if (st == DS_OK || st == DS_FAILED) {
-        char *s = ds_diag_render(&d, fmt);
+        char *s = cli_diag_render(&d, fmt);
         if (s) fputs(s, stdout);
         else fputs("dashspec: out of memory\n", stderr);
         free(s);
