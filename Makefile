@@ -23,7 +23,7 @@ BUILD    ?= build
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 
-LIB_SRC  := $(sort $(wildcard common/*.c compiler/*.c runtime/*.c))
+LIB_SRC  := $(sort $(wildcard common/*.c compiler/*.c runtime/*.c engine/sqlite/*.c))
 CLI_SRC  := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/check_*.c))
 TEST_UTIL:= $(sort $(wildcard tests/util_*.c))

@@ -59,5 +59,7 @@ int cmd_clear(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_preview(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
+int cmd_stats(int argc, char **argv);     /* cmd_stats.c */
+int cmd_report(int argc, char **argv);    /* cmd_report.c */
 
 #endif

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "ds_read.h"
 #include "render.h"
+#include "prom.h"
 
 const char usage_get[] =
     "usage: dashspec get [--db FILE] [--stale] [--now TS] KEY\n"
@@ -29,7 +30,7 @@ const char usage_get[] =
     "without dashboard_cache has no values); 5 the database cannot be opened.\n";
 
 const char usage_status[] =
-    "usage: dashspec status [--db FILE] [--json] [--now TS]\n"
+    "usage: dashspec status [--db FILE] [--json | --format text|json|prometheus] [--now TS]\n"
     "\n"
     "Shows what the cache holds for each item of the compiled plan: counts of\n"
     "fresh, expired and missing values (they add up to the plan's items) and of\n"
@@ -45,6 +46,10 @@ const char usage_status[] =
     "              state, age_s, expires_at}], \"now\":TS}; unknown values are null,\n"
     "              times are UTC 'YYYY-MM-DD HH:MM:SS'\n"
     "  --now TS    the UTC time 'YYYY-MM-DD HH:MM:SS' that stands for now\n"
+    "  --format prometheus  the Prometheus text format for node_exporter's textfile\n"
+    "              collector: dashspec_item_age_seconds{key,group}, _fresh,\n"
+    "              _last_duration_seconds, _failures_total ..., and\n"
+    "              dashspec_last_run_timestamp_seconds (docs/operations.md)\n"
     "\n"
     "exit status: 0 the report was printed (failing items do not change it);\n"
     "2 usage error; 5 the database cannot be opened or read.\n";
@@ -286,11 +291,12 @@ static int status_print(const ds_report *r, const cli_term *t, ds_buf *b)
 
 int cmd_status(int argc, char **argv)
 {
-    const char *dbopt = NULL, *nowopt = NULL, *db;
+    const char *dbopt = NULL, *nowopt = NULL, *fmtopt = NULL, *db;
     int json = 0, rc;
     int64_t now;
     ds_diag d;
     ds_report r;
+    ds_hist_totals ht = {0};
     ds_buf b;
     memset(&r, 0, sizeof r);
     ds_diag_init(&d);
@@ -299,13 +305,23 @@ int cmd_status(int argc, char **argv)
         {"--db", &dbopt, NULL, NULL, NULL},
         {"--now", &nowopt, NULL, NULL, NULL},
         {"--json", NULL, &json, NULL, NULL},
+        {"--format", &fmtopt, NULL, NULL, NULL},
         {NULL, NULL, NULL, NULL, NULL}
     };
     if (cli_parse("status", argc, argv, opts, NULL, NULL)) { rc = DS_USAGE; goto out; }
+    int prom = fmtopt && strcmp(fmtopt, "prometheus") == 0;
+    if (fmtopt && !prom && strcmp(fmtopt, "json") != 0 && strcmp(fmtopt, "text") != 0) {
+        rc = cli_usage_error("status", "--format '%s': expected text, json or prometheus", fmtopt);
+        goto out;
+    }
+    json |= fmtopt && strcmp(fmtopt, "json") == 0;
     if (!(db = need_db("status", dbopt)) || cli_now("status", nowopt, &now)) { rc = DS_USAGE; goto out; }
     rc = ds_read_status(db, now, &r, &d);
     if (rc != DS_OK) { rc = cli_report(&d, rc); goto out; }
-    if (json) {
+    if (prom) {     /* cli/prom.c; the failure counters come from the history */
+        if (ds_history_totals(db, &ht, &d)) { rc = cli_report(&d, DS_DBERROR); goto out; }
+        cli_prom_status(&r, &ht, &b);
+    } else if (json) {
         ds_report_json(&r, &b);
     } else {
         cli_term t;
@@ -316,6 +332,7 @@ int cmd_status(int argc, char **argv)
 out:
     ds_buf_free(&b);
     ds_report_free(&r);
+    ds_hist_totals_free(&ht);
     ds_diag_free(&d);
     return rc;
 }
