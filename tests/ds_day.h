@@ -1,0 +1,21 @@
+/*
+ * ds_day.h — a simulated day of cron runs on the example database, shared by
+ * the stats and report suites (tests/util_day.c).
+ */
+#ifndef DS_DAY_H
+#define DS_DAY_H
+
+#define DS_DAY_START "2026-02-11 10:00:00"   /* the first run */
+#define DS_DAY_END   "2026-02-12 10:00:00"   /* the last run: examples/make-db.sh's REF */
+#define DS_DAY_FLAKY_FAILS 6                 /* flaky_metric fails 03:00 .. 05:30 */
+
+/* In dir: a tiny example database (examples/make-db.sh, scale 0.01), specs/
+ * copied from the source tree plus specs/flaky.yaml (an item that fails
+ * between 03:00 and 05:59), compiled, then `dashspec run --now T` for T from
+ * DS_DAY_START to DS_DAY_END every step_min minutes, through the built
+ * binary. Returns the database path (malloc'd). Fails the test on error. */
+char *ds_day_db(const char *dir, int step_min);
+/* Number of runs ds_day_db makes with that step. */
+int ds_day_runs(int step_min);
+
+#endif
