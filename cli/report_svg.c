@@ -107,7 +107,9 @@ static void x_axis(ds_buf *b, const cJSON *x, int n, int left, int bars, const c
         int j = m == 1 ? 0 : (int)lround((double)k * (n - 1) / (m - 1));
         double px = bars ? left + (j + 0.5) * (RIGHT - left) / n
                          : n == 1 ? (left + RIGHT) / 2.0 : left + (double)j * (RIGHT - left) / (n - 1);
-        const char *anchor = !bars && n > 1 && j == 0 ? "start" : !bars && n > 1 && j == n - 1 ? "end" : "middle";
+        /* The outermost labels grow inwards so they stay inside the chart. */
+        const char *anchor = n > 1 && j == 0 ? "start" : n > 1 && j == n - 1 ? "end" : "middle";
+        if (bars && n > 1 && (j == 0 || j == n - 1)) px += (j == 0 ? -0.5 : 0.5) * (RIGHT - left) / n;
         ds_buf_printf(b, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">", px, BOTTOM + 13, anchor);
         json_label(b, cJSON_GetArrayItem(x, j));
         ds_buf_adds(b, "</text>");

@@ -182,7 +182,7 @@ START_TEST(simulated_day_matches_sql)
     ck_assert_double_eq(jnum(runs, "skipped"), sql_num(db, "SELECT sum(skipped) " RUNS_IN));
     ck_assert_double_eq(jnum(runs, "partial"), sql_num(db, "SELECT count(*) " RUNS_IN " AND status = 'partial'"));
     ck_assert_double_eq(jnum(runs, "failed"), sql_num(db, "SELECT count(*) " RUNS_IN " AND status = 'failed'"));
-    ck_assert_double_eq(jnum(runs, "partial"), DS_DAY_FLAKY_FAILS);
+    ck_assert_double_eq(jnum(runs, "partial"), DS_DAY_FLAKY_FAILS(30));
     const cJSON *items = cJSON_GetObjectItem(j, "items");
     ck_assert_int_eq(cJSON_GetArraySize(items), 20);    /* 19 example items + flaky */
     double share = 0;
@@ -192,8 +192,8 @@ START_TEST(simulated_day_matches_sql)
         share += jnum(it, "share");
         if (strcmp(cJSON_GetObjectItem(it, "key")->valuestring, "flaky_metric") == 0) {
             flaky = 1;
-            ck_assert_double_eq(jnum(it, "failures"), DS_DAY_FLAKY_FAILS);
-            ck_assert_double_eq(jnum(it, "longest_failure_streak"), DS_DAY_FLAKY_FAILS);
+            ck_assert_double_eq(jnum(it, "failures"), DS_DAY_FLAKY_FAILS(30));
+            ck_assert_double_eq(jnum(it, "longest_failure_streak"), DS_DAY_FLAKY_FAILS(30));
             ck_assert(cJSON_IsString(cJSON_GetObjectItem(it, "last_error")));
             ck_assert(jnum(it, "fresh_pct") < 100.0);
         }
