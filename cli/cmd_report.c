@@ -86,8 +86,7 @@ static const ds_item_stats *item_stats(const ds_stats *s, const char *key)
     return NULL;
 }
 
-/* Everything the page shows, read from db at now. Returns DS_OK or the
- * status to exit with (reported into d). */
+/* Everything the page shows (gathered_free releases it). */
 typedef struct gathered {
     ds_report status;
     ds_plan plan;
@@ -97,6 +96,8 @@ typedef struct gathered {
     cli_page_item *items;
 } gathered;
 
+/* Reads everything the page shows from db at now into g (zeroed by the
+ * caller). Returns DS_OK or the status to exit with (reported into d). */
 static int gather(const char *db, int64_t now, int64_t since, gathered *g, ds_diag *d)
 {
     int rc = ds_read_status(db, now, &g->status, d);
@@ -119,7 +120,10 @@ static int gather(const char *db, int64_t now, int64_t since, gathered *g, ds_di
     oom = oom || ds_stats_compute(&g->hist, keys, groups, n, NULL, 0, now - since, now, &g->stats);
     free(keys);
     free(groups);
-    if (oom) return ds_fail(d, DS_FAILED, "out of memory"), DS_FAILED;
+    if (oom) {
+        ds_fail(d, DS_FAILED, "out of memory");
+        return DS_FAILED;
+    }
     for (size_t i = 0; i < n; i++) {
         const ds_report_item *st = &g->status.items[i];
         cli_page_item *pi = &g->items[i];

@@ -190,13 +190,14 @@ static void meta_html(ds_buf *b, const cli_page *p, const cli_page_item *pi)
     }
     const ds_item_stats *s = pi->stats;
     if (s) {
-        ds_buf_printf(b, "<p class=\"meta stats\">%s: computes <b>%lld</b> \xC2\xB7 failures <b>%lld</b>"
-                         " \xC2\xB7 p50 <b>", cli_duration(p->since, t, sizeof t),
+        /* One line: the period, then what `stats` says of the item. */
+        ds_buf_printf(b, "<p class=\"meta stats\" title=\"last %s\">%s: <b>%lld</b> computes, <b>%lld</b> failed"
+                         " \xC2\xB7 p50/p95 <b>", cli_duration(p->since, t, sizeof t), t,
                       (long long)s->computes, (long long)s->failures);
         millis(b, s->p50_ms);
-        ds_buf_adds(b, "</b> \xC2\xB7 p95 <b>");
+        ds_buf_adds(b, "/");
         millis(b, s->p95_ms);
-        ds_buf_printf(b, "</b> \xC2\xB7 fresh <b>%.1f%%</b> \xC2\xB7 longest stale <b>%s</b></p>",
+        ds_buf_printf(b, "</b> \xC2\xB7 fresh <b>%.0f%%</b> \xC2\xB7 max stale <b>%s</b></p>",
                       s->fresh_pct, cli_duration(s->longest_gap_s, t, sizeof t));
     }
 }

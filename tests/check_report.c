@@ -96,7 +96,7 @@ static void check_exposition(const char *text)
 START_TEST(prometheus_on_a_day)
 {
     char *dir = ds_tmpdir();
-    char *db = ds_day_db(dir, 60);
+    char *db = ds_day_db(dir, 60, 1);
     /* A group name with every character the format escapes. */
     ds_sql(db, "UPDATE dashspec_plan SET group_name = 'a\"b\\c' || char(10) || 'd' WHERE key = 'excluded_sites'");
     ds_proc p;
@@ -187,7 +187,7 @@ static char *write_report(const char *dir, const char *db, const char *name)
 START_TEST(report_page_on_a_day)
 {
     char *dir = ds_tmpdir();
-    char *db = ds_day_db(dir, 60);
+    char *db = ds_day_db(dir, 60, 1);
     char *out = write_report(dir, db, "report.html");
     char *html = ds_slurp(out);
     ck_assert_ptr_nonnull(html);
@@ -257,7 +257,7 @@ START_TEST(report_in_a_real_browser)
     }
     ck_assert_msg(have("chromium"), "chromium is MISSING (apt-get install chromium)");
     char *dir = ds_tmpdir();
-    char *db = ds_day_db(dir, 60);
+    char *db = ds_day_db(dir, 60, 0);
     char *out = write_report(dir, db, "report.html");
     char *shot = ds_src("build/report.png");
     char *dom = chromium_dom(dir, out, shot);

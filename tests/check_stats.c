@@ -165,7 +165,7 @@ static void check_item(const char *db, const cJSON *it)
 START_TEST(simulated_day_matches_sql)
 {
     char *dir = ds_tmpdir();
-    char *db = ds_day_db(dir, 30);
+    char *db = ds_day_db(dir, 30, 1);
     /* Every attempt left one history row: the runs' counts add up. */
     ck_assert_double_eq(sql_num(db, "SELECT count(*) FROM dashspec_history"),
                         sql_num(db, "SELECT sum(items_ok + items_failed) FROM dashspec_runs"));
@@ -221,7 +221,7 @@ END_TEST
 START_TEST(retention_follows_keep_runs)
 {
     char *dir = ds_tmpdir();
-    char *db = ds_day_db(dir, 120);     /* 13 runs */
+    char *db = ds_day_db(dir, 120, 1);     /* 13 runs */
     ds_sql(db, "INSERT OR REPLACE INTO dashspec_settings (name, value) VALUES ('keep_runs', 5)");
     ds_proc p;
     DS_RUN(&p, "run", "--db", db, "--now", "2026-02-12 10:30:00", "--quiet");

@@ -33,7 +33,7 @@ int ds_day_runs(int step_min)
     return 24 * 60 / step_min + 1;
 }
 
-char *ds_day_db(const char *dir, int step_min)
+char *ds_day_db(const char *dir, int step_min, int flaky)
 {
     char *mk = ds_src("examples/make-db.sh"), *specs = ds_src("specs");
     size_t n = strlen(dir) + 32;
@@ -44,7 +44,7 @@ char *ds_day_db(const char *dir, int step_min)
     snprintf(cmd, sizeof cmd, "REF='" DS_DAY_END "' sh '%s' '%s' 0.01 >/dev/null && cp -R '%s' '%s/specs'",
              mk, db, specs, dir);
     ck_assert_msg(system(cmd) == 0, "cannot build the example database in %s", dir);
-    free(ds_write(dir, "specs/flaky.yaml", flaky_yaml));
+    if (flaky) free(ds_write(dir, "specs/flaky.yaml", flaky_yaml));
     snprintf(cmd, sizeof cmd, "%s/specs", dir);
     ds_proc p;
     DS_RUN(&p, "compile", "--db", db, "--specs", cmd);
