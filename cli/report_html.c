@@ -42,10 +42,11 @@ static const char css[] =
     "header{background:#1d2330;color:#fff;padding:10px 24px}header h1{margin:0 0 4px;font-size:20px}"
     "header p{margin:0;color:#c8cdd8}main{padding:8px 24px 24px}"
     "h2{font-size:16px;margin:14px 0 6px;border-bottom:2px solid #c8cdd8;padding-bottom:4px}"
-    ".grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:10px}"
+    ".grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:8px}"
     ".item{background:#fff;border:1px solid #d8dbe2;border-radius:6px;padding:10px 12px;min-width:0}"
     ".item h3{margin:0;font-size:14px;font-family:ui-monospace,monospace;overflow-wrap:anywhere}"
-    ".desc{color:#5a6275;margin:2px 0 6px;font-size:12px}"
+    ".desc{color:#5a6275;margin:1px 0 4px;font-size:12px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}"
+    ".stats{font-size:10.5px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}"
     ".big{font-size:30px;font-weight:600;margin:2px 0}"
     "table{border-collapse:collapse;font-size:12px;margin:4px 0}"
     "td,th{border-bottom:1px solid #e4e6eb;padding:1px 8px 1px 0;text-align:left;vertical-align:top;white-space:nowrap}"
@@ -190,9 +191,9 @@ static void meta_html(ds_buf *b, const cli_page *p, const cli_page_item *pi)
     }
     const ds_item_stats *s = pi->stats;
     if (s) {
-        /* One line: the period, then what `stats` says of the item. */
-        ds_buf_printf(b, "<p class=\"meta stats\" title=\"last %s\">%s: <b>%lld</b> computes, <b>%lld</b> failed"
-                         " \xC2\xB7 p50/p95 <b>", cli_duration(p->since, t, sizeof t), t,
+        /* One line: what `stats` says of the item over the period (its title). */
+        ds_buf_printf(b, "<p class=\"meta stats\" title=\"last %s\"><b>%lld</b> ok \xC2\xB7 <b>%lld</b> failed"
+                         " \xC2\xB7 p50/p95 <b>", cli_duration(p->since, t, sizeof t),
                       (long long)s->computes, (long long)s->failures);
         millis(b, s->p50_ms);
         ds_buf_adds(b, "/");
@@ -211,7 +212,10 @@ static void item_html(ds_buf *b, const cli_page *p, const cli_page_item *pi)
     cli_html_esc(b, pi->st->key);
     ds_buf_adds(b, "</h3>");
     if (pi->plan && pi->plan->description) {
-        ds_buf_adds(b, "<p class=\"desc\">");
+        /* One line; the whole text as its tooltip. */
+        ds_buf_adds(b, "<p class=\"desc\" title=\"");
+        cli_html_esc(b, pi->plan->description);
+        ds_buf_adds(b, "\">");
         cli_html_esc(b, pi->plan->description);
         ds_buf_adds(b, "</p>");
     }
