@@ -60,7 +60,7 @@ static const char css[] =
     "svg{width:100%;height:auto;display:block}svg text{font-size:11px;fill:#1d2330}"
     "svg .grid{stroke:#e4e6eb}svg .axis{stroke:#5a6275}svg .line{fill:none;stroke-width:1.6}"
     "svg .title{font-size:11px;fill:#5a6275}svg .lane{font-size:10px}svg .legend{font-size:11px}"
-    "figure{margin:4px 0}figcaption{font-weight:600;margin-bottom:4px}"
+    "figure{margin:4px 0}figure.history{max-width:560px}figcaption{font-weight:600;margin-bottom:4px}"
     ".summary{background:#fff;border:1px solid #d8dbe2;border-radius:6px;padding:10px 12px;margin-top:12px}";
 
 /* A JSON number or scalar as text: integers without a fraction. */
