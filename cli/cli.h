@@ -75,5 +75,7 @@ int cmd_init(int argc, char **argv);
 int cmd_completion(int argc, char **argv);
 /* The i-th entry of the command table, or NULL past the end. */
 const cli_command *cli_command_at(size_t i);
+int cmd_stats(int argc, char **argv);     /* cmd_stats.c */
+int cmd_report(int argc, char **argv);    /* cmd_report.c */
 
 #endif

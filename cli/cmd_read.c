@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "ds_read.h"
 #include "render.h"
+#include "prom.h"
 
 const char usage_get[] =
     "usage: dashspec get [--db FILE] [--stale] [--now TS] KEY\n"
@@ -29,7 +30,7 @@ const char usage_get[] =
     "without dashboard_cache has no values); 5 the database cannot be opened.\n";
 
 const char usage_status[] =
-    "usage: dashspec status [--db FILE] [--json] [--now TS]\n"
+    "usage: dashspec status [--db FILE] [--json | --format text|json|prometheus] [--now TS]\n"
     "\n"
     "Shows what the cache holds for each item of the compiled plan: counts of\n"
     "fresh, expired and missing values (they add up to the plan's items) and of\n"
@@ -45,6 +46,10 @@ const char usage_status[] =
     "              state, age_s, expires_at}], \"now\":TS}; unknown values are null,\n"
     "              times are UTC 'YYYY-MM-DD HH:MM:SS'\n"
     "  --now TS    the UTC time 'YYYY-MM-DD HH:MM:SS' that stands for now\n"
+    "  --format prometheus  the Prometheus text format for node_exporter's textfile\n"
+    "              collector: dashspec_item_age_seconds{key,group}, _fresh,\n"
+    "              _last_duration_seconds, _failures_total ..., and\n"
+    "              dashspec_last_run_timestamp_seconds (docs/operations.md)\n"
     "\n"
     "exit status: 0 the report was printed (failing items do not change it);\n"
     "2 usage error; 5 the database cannot be opened or read.\n";
@@ -135,13 +140,15 @@ enum {
     RA_JSON = 2,        /* --json */
     RA_STALE = 4,       /* --stale */
     RA_ONE_KEY = 8,     /* exactly one KEY */
-    RA_KEYS = 16        /* any number of KEYs */
+    RA_KEYS = 16,       /* any number of KEYs */
+    RA_FORMAT = 32      /* --format NAME */
 };
 
 typedef struct read_args {
     const char *db;     /* --db or DASHSPEC_DB */
     int64_t now;        /* --now or the clock (RA_NOW) */
     int json, stale;
+    const char *format; /* --format (RA_FORMAT), NULL when not given */
     const char **pos;   /* the KEYs (malloc'd array; free it) */
     size_t npos;
 } read_args;
@@ -152,13 +159,14 @@ typedef struct read_args {
 static int read_setup(const char *cmd, int argc, char **argv, unsigned flags, read_args *a)
 {
     const char *dbopt = NULL, *nowopt = NULL;
-    cli_opt opts[5];
+    cli_opt opts[6];
     int k = 0;
     memset(a, 0, sizeof *a);
     opts[k++] = (cli_opt){"--db", &dbopt, NULL, NULL, NULL};
     if (flags & RA_NOW) opts[k++] = (cli_opt){"--now", &nowopt, NULL, NULL, NULL};
     if (flags & RA_JSON) opts[k++] = (cli_opt){"--json", NULL, &a->json, NULL, NULL};
     if (flags & RA_STALE) opts[k++] = (cli_opt){"--stale", NULL, &a->stale, NULL, NULL};
+    if (flags & RA_FORMAT) opts[k++] = (cli_opt){"--format", &a->format, NULL, NULL, NULL};
     opts[k] = (cli_opt){NULL, NULL, NULL, NULL, NULL};
     int keys = (flags & (RA_ONE_KEY | RA_KEYS)) != 0;
     if (cli_parse(cmd, argc, argv, opts, keys ? &a->pos : NULL, keys ? &a->npos : NULL)) return DS_USAGE;
@@ -324,14 +332,24 @@ int cmd_status(int argc, char **argv)
     int rc;
     ds_diag d;
     ds_report r;
+    ds_hist_totals ht = {0};
     ds_buf b;
     memset(&r, 0, sizeof r);
     ds_diag_init(&d);
     ds_buf_init(&b);
-    if ((rc = read_setup("status", argc, argv, RA_NOW | RA_JSON, &a))) goto out;
+    if ((rc = read_setup("status", argc, argv, RA_NOW | RA_JSON | RA_FORMAT, &a))) goto out;
+    int prom = a.format && strcmp(a.format, "prometheus") == 0;
+    if (a.format && !prom && strcmp(a.format, "json") != 0 && strcmp(a.format, "text") != 0) {
+        rc = cli_usage_error("status", "--format '%s': expected text, json or prometheus", a.format);
+        goto out;
+    }
+    a.json |= a.format && strcmp(a.format, "json") == 0;
     rc = ds_read_status(a.db, a.now, &r, &d);
     if (rc != DS_OK) { rc = cli_report(&d, rc); goto out; }
-    if (a.json) {
+    if (prom) {     /* cli/prom.c; the failure counters come from the history */
+        if (ds_history_totals(a.db, &ht, &d)) { rc = cli_report(&d, DS_DBERROR); goto out; }
+        cli_prom_status(&r, &ht, &b);
+    } else if (a.json) {
         ds_report_json(&r, &b);
     } else {
         cli_term t;
@@ -342,6 +360,7 @@ int cmd_status(int argc, char **argv)
 out:
     ds_buf_free(&b);
     ds_report_free(&r);
+    ds_hist_totals_free(&ht);
     ds_diag_free(&d);
     return rc;
 }

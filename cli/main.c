@@ -11,7 +11,7 @@
 
 extern const char usage_check[], usage_compile[], usage_list[], usage_run[], usage_get[],
     usage_status[], usage_clear[], usage_explain[], usage_preview[], usage_migrate[], usage_init[],
-    usage_completion[];
+    usage_completion[], usage_stats[], usage_report[];
 
 /* The command table: name, function, one-line summary, full usage text. */
 static const cli_command commands[] = {
@@ -25,6 +25,8 @@ static const cli_command commands[] = {
     {"explain", cmd_explain, "one item's compiled SQL, parameters and query plan", usage_explain},
     {"preview", cmd_preview, "compute one item now and print it; writes nothing", usage_preview},
     {"migrate", cmd_migrate, "create dashspec's tables", usage_migrate},
+    {"stats",   cmd_stats,   "history: computes, failures, durations, freshness", usage_stats},
+    {"report",  cmd_report,  "write one self-contained HTML page of the dashboard", usage_report},
     {"init",    cmd_init,    "start a project: dashspec.yaml, an example spec, a crontab line", usage_init},
     {"completion", cmd_completion, "print the bash or zsh completion script", usage_completion},
     {NULL, NULL, NULL, NULL}

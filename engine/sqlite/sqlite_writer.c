@@ -30,6 +30,7 @@ typedef struct sq_writer {
     sqlite3_stmt *cache_update, *cache_insert;
     sqlite3_stmt *state_ok, *state_fail;
     sqlite3_stmt *run_insert, *run_trim;
+    sqlite3_stmt *hist_insert, *hist_trim;  /* NULL without dashspec_history (002) */
     sqlite3_stmt *data_version, *plan_rows; /* prepared on first use */
     int batch;                              /* in batch_begin's transaction */
 } sq_writer;
@@ -135,6 +136,32 @@ static int64_t add_sat(int64_t a, int64_t b)
     return b > 0 && a > INT64_MAX - b ? INT64_MAX : a + b;
 }
 
+/* One dashspec_history row (migration 002) inside the caller's transaction:
+ * ok with duration, entries, bytes and expiry; a failure with its error and
+ * duration (< 0: unknown). SQLITE_OK when the table is absent. */
+static int history_add(sq_writer *w, const ds_item *it, int64_t now, int ok, int64_t duration_ms,
+                       const ds_result *r, const char *error, char **msg)
+{
+    sqlite3_stmt *s = w->hist_insert;
+    if (!s) return SQLITE_OK;
+    sqlite3_bind_int64(s, 1, now);
+    sqlite3_bind_text(s, 2, it->key, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, ok);
+    if (duration_ms >= 0) sqlite3_bind_int64(s, 4, duration_ms); else sqlite3_bind_null(s, 4);
+    if (ok) {
+        sqlite3_bind_int64(s, 5, r->entries);
+        sqlite3_bind_int64(s, 6, (sqlite3_int64)r->len);
+        sqlite3_bind_int64(s, 7, add_sat(now, it->ttl));
+        sqlite3_bind_null(s, 8);
+    } else {
+        for (int i = 5; i <= 7; i++) sqlite3_bind_null(s, i);
+        sqlite3_bind_text(s, 8, error ? error : "unknown error", -1, SQLITE_STATIC);
+    }
+    int rc = run_stmt(w->h, s, msg);
+    sqlite3_clear_bindings(s);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- the writer */
 
 ds_writer *ds_sqlite_writer_open(ds_db *db, ds_diag *d)
@@ -191,9 +218,29 @@ ds_writer *ds_sqlite_writer_open(ds_db *db, ds_diag *d)
              &w->state_fail, d) ||
         prep(w, "INSERT INTO dashspec_runs (started_at, finished_at, status, items_run, items_ok, "
                 "items_failed, skipped, entries, duration_ms, summary) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &w->run_insert, d) ||
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &w->run_insert, d))
+        goto fail;
+    /* History (migration 002): one row per attempt, kept as long as the runs
+     * are; keep_runs in dashspec_settings overrides DS_RUNS_KEEP. A database
+     * without those tables keeps the old behaviour. */
+    if (sqlite3_prepare_v3(w->h,
+            "DELETE FROM dashspec_runs WHERE id <= last_insert_rowid() - coalesce((SELECT value "
+            "FROM dashspec_settings WHERE name = 'keep_runs' AND value > 0), ?1)",
+            -1, SQLITE_PREPARE_PERSISTENT, &w->run_trim, NULL) != SQLITE_OK &&
         prep(w, "DELETE FROM dashspec_runs WHERE id <= last_insert_rowid() - ?1", &w->run_trim, d))
         goto fail;
+    if (sqlite3_prepare_v3(w->h,
+            "INSERT INTO dashspec_history (at, cache_key, ok, duration_ms, entries, bytes, expires_at, "
+            "error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, substr(?8, 1, 200))",
+            -1, SQLITE_PREPARE_PERSISTENT, &w->hist_insert, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(w->h,
+            "DELETE FROM dashspec_history WHERE at < (SELECT CAST(strftime('%s', started_at) AS INTEGER) "
+            "FROM dashspec_runs ORDER BY id LIMIT 1)",
+            -1, SQLITE_PREPARE_PERSISTENT, &w->hist_trim, NULL) != SQLITE_OK) {
+        sqlite3_finalize(w->hist_insert);
+        sqlite3_finalize(w->hist_trim);
+        w->hist_insert = w->hist_trim = NULL;
+    }
     return &w->base;
 fail:
     ds_sqlite_writer_close(&w->base);
@@ -206,7 +253,7 @@ void ds_sqlite_writer_close(ds_writer *base)
     if (!w) return;
     sqlite3_stmt *all[] = {w->begin, w->commit, w->rollback, w->cache_upsert, w->cache_update,
                            w->cache_insert, w->state_ok, w->state_fail, w->run_insert, w->run_trim,
-                           w->data_version, w->plan_rows};
+                           w->data_version, w->plan_rows, w->hist_insert, w->hist_trim};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) sqlite3_finalize(all[i]);
     sqlite3_set_authorizer(w->h, NULL, NULL);
     free(w);
@@ -307,6 +354,7 @@ int ds_sqlite_put(ds_writer *base, const ds_item *it, const ds_result *r, int64_
         sqlite3_bind_int64(s, 7, (sqlite3_int64)r->len);
         rc = b ? SQLITE_NOMEM : run_stmt(w->h, s, &msg);
     }
+    if (rc == SQLITE_OK) rc = history_add(w, it, now, 1, r->duration_ms, r, NULL, &msg);
     if (rc == SQLITE_OK) rc = commit(w, &msg);
     return finish(w, rc, msg, err, d);
 }
@@ -329,6 +377,7 @@ int ds_sqlite_fail(ds_writer *base, const ds_item *it, int64_t failures, const c
         else sqlite3_bind_null(s, 6);
         rc = b ? SQLITE_NOMEM : run_stmt(w->h, s, &msg);
     }
+    if (rc == SQLITE_OK) rc = history_add(w, it, now, 0, duration_ms, NULL, error, &msg);
     if (rc == SQLITE_OK) rc = commit(w, &msg);
     return finish(w, rc, msg, err, d);
 }
@@ -357,6 +406,8 @@ int ds_sqlite_record_run(ds_writer *base, const ds_run_record *rec, int64_t wait
         sqlite3_bind_int64(w->run_trim, 1, DS_RUNS_KEEP);
         rc = run_stmt(w->h, w->run_trim, &msg);
     }
+    /* The history lasts as long as the runs kept. */
+    if (rc == SQLITE_OK && w->hist_trim) rc = run_stmt(w->h, w->hist_trim, &msg);
     if (rc == SQLITE_OK) rc = commit(w, &msg);
     return finish(w, rc, msg, err, d);
 }
