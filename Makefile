@@ -146,14 +146,14 @@ valgrind: deps
 # bash and zsh completion, and the library with its header and dashspec.pc
 # (pkg-config --cflags --libs dashspec). PREFIX and DESTDIR as usual.
 VERSION := $(shell sed -n 's/^\#define DS_VERSION "\(.*\)"/\1/p' include/dashspec.h)
-INSTALL_DIRS := bin lib lib/pkgconfig include share/man/man1 share/dashspec/migrations \
+INSTALL_DIRS := bin lib lib/pkgconfig include share/man/man1 share/dashspec/migrations/sqlite \
                 share/bash-completion/completions share/zsh/site-functions
 
 install: $(BIN) $(LIB)
 	@for d in $(INSTALL_DIRS); do install -d "$(DESTDIR)$(PREFIX)/$$d" || exit 1; done
 	install -m 0755 $(BIN) "$(DESTDIR)$(PREFIX)/bin/dashspec"
 	install -m 0644 docs/dashspec.1 "$(DESTDIR)$(PREFIX)/share/man/man1/dashspec.1"
-	install -m 0644 $(MIGRATIONS) "$(DESTDIR)$(PREFIX)/share/dashspec/migrations/"
+	install -m 0644 $(MIGRATIONS) "$(DESTDIR)$(PREFIX)/share/dashspec/migrations/sqlite/"
 	install -m 0644 $(LIB) "$(DESTDIR)$(PREFIX)/lib/libdashspec.a"
 	install -m 0644 include/dashspec.h "$(DESTDIR)$(PREFIX)/include/dashspec.h"
 	$(BIN) completion bash > "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/dashspec"

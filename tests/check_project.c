@@ -204,7 +204,7 @@ START_TEST(make_install_layout)
     char *logtext = ds_slurp(log);
     ck_assert_msg(rc == 0, "make install failed: %s", logtext ? logtext : "");
     const char *files[] = {
-        "bin/dashspec", "share/man/man1/dashspec.1", "share/dashspec/migrations/001-init.sql",
+        "bin/dashspec", "share/man/man1/dashspec.1", "share/dashspec/migrations/sqlite/001-init.sql",
         "share/bash-completion/completions/dashspec", "share/zsh/site-functions/_dashspec",
         "lib/libdashspec.a", "include/dashspec.h", "lib/pkgconfig/dashspec.pc", NULL
     };

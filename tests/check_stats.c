@@ -241,7 +241,7 @@ END_TEST
 START_TEST(without_history_and_usage)
 {
     char *dir = ds_tmpdir();
-    char *mig = ds_src("migrations/001-init.sql");
+    char *mig = ds_src("migrations/sqlite/001-init.sql");
     char *sql = ds_slurp(mig);
     ck_assert_ptr_nonnull(sql);
     char *db = ds_write(dir, "old.db", "");
