@@ -6,7 +6,7 @@
 # packages when they are missing (make test and make demo call it first).
 
 CC       ?= cc
-PKGS     := sqlite3 yaml-0.1 libcjson
+PKGS     := sqlite3 yaml-0.1 libcjson libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
@@ -15,7 +15,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 WERROR   ?= -Werror
 OPT      ?= -O2 -g
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra $(WERROR) -Wshadow \
-             -Wno-unused-parameter -Iinclude -Icommon -Icompiler -Iruntime \
+             -Wno-unused-parameter -Iinclude -Icommon -Icompiler -Iruntime -Iengine \
              $(PKG_CFLAGS) $(SAN) $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lpthread -lm $(SAN) $(LDFLAGS)
 
@@ -23,7 +23,7 @@ BUILD    ?= build
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 
-LIB_SRC  := $(sort $(wildcard common/*.c compiler/*.c runtime/*.c))
+LIB_SRC  := $(sort $(wildcard common/*.c compiler/*.c runtime/*.c engine/postgres/*.c))
 CLI_SRC  := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/check_*.c))
 TEST_UTIL:= $(sort $(wildcard tests/util_*.c))
