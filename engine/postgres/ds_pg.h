@@ -155,6 +155,7 @@ typedef struct ds_pg_err {
     char *msg;                  /* redacted message, malloc'd */
     long offset;                /* 0-based byte offset in the original query, or -1 */
     char sqlstate[6];           /* "" when not from the server */
+    int timed_out;              /* the statement_timeout ended the query */
 } ds_pg_err;
 
 void ds_pg_err_clear(ds_pg_err *e);                 /* frees msg, resets */
@@ -194,6 +195,15 @@ void ds_pg_desc_free(ds_pg_desc *d);                /* frees the contents */
 int ds_pg_describe(PGconn *c, const ds_pg_sql *q, const ds_pg_ptype *types,
                    ds_pg_desc *out, ds_pg_err *e);
 
+/* Helpers shared by pg_describe.c and pg_exec.c (and the engine to come).
+ * ds_pg_fail fills e from a failed result r (or from the connection when r
+ * is NULL): redacted message, SQLSTATE, position mapped into q (may be
+ * NULL); returns -1. ds_pg_command runs a statement returning no rows: 0, or
+ * -1 with e set. ds_pg_rollback ends any open transaction (after errors too). */
+int ds_pg_fail(PGconn *c, const PGresult *r, const ds_pg_sql *q, ds_pg_err *e);
+int ds_pg_command(PGconn *c, const char *sql, ds_pg_err *e);
+void ds_pg_rollback(PGconn *c);
+
 /* ---------------------------------------------------------------- pg_exec.c */
 
 /* One rendered cell handed to the row callback. */
@@ -210,7 +220,7 @@ typedef struct ds_pg_cell {
 typedef int (*ds_pg_cols_fn)(void *ctx, int ncols, const char *const *names, char **err);
 /* Called per row; cells are valid until it returns. Return 0 to go on, 1 to
  * stop early (the query is cancelled, the run still succeeds), -1 to fail
- * (set *err). */
+ * (set *err). Either way the query is cancelled. */
 typedef int (*ds_pg_row_fn)(void *ctx, int ncols, const ds_pg_cell *cells, char **err);
 
 /* Runs q with parameter values (text form, one per q->nparams; NULL values
@@ -219,8 +229,10 @@ typedef int (*ds_pg_row_fn)(void *ctx, int ncols, const ds_pg_cell *cells, char 
  * (never the whole result in memory), then ROLLBACK. keys: render key text
  * for every column (1) or never (0). Returns 0 ok; -1 with *e set (a
  * statement timeout reads "statement timeout (N ms) exceeded"; callback
- * errors keep their message, offset -1). The connection is left idle,
- * outside any transaction. */
+ * errors keep their message, offset -1; e->timed_out is set when the
+ * statement_timeout ended it: "query timed out after N ms"). The connection
+ * is left idle, outside any transaction; a broken connection is -1 with
+ * PQstatus(c) == CONNECTION_BAD. */
 int ds_pg_exec(PGconn *c, const ds_pg_sql *q, const ds_pg_ptype *types,
                const char *const *values, int64_t timeout_ms, int keys,
                ds_pg_cols_fn cols, ds_pg_row_fn row, void *ctx, ds_pg_err *e);

@@ -19,6 +19,14 @@ static const char session_setup[] =
     " SET extra_float_digits = 1; SET client_encoding = 'UTF8';"
     " SET standard_conforming_strings = on";
 
+/* Server notices (NOTICE, WARNING) would go to stderr by default: the
+ * library never prints. */
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 /* 1 when s[0..n) is a libpq connection keyword. */
 static int is_keyword(const char *s, size_t n)
 {
@@ -198,6 +206,7 @@ PGconn *ds_pg_connect(const char *db, ds_diag *d)
         PQfinish(c);
         return NULL;
     }
+    PQsetNoticeProcessor(c, quiet, NULL);
     PGresult *r = PQexec(c, session_setup);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         char *m = ds_pg_result_error(c, r);
