@@ -391,6 +391,129 @@ START_TEST(migration_twice)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- schema */
+
+/* A connection to a fresh database of the test server. */
+static PGconn *fresh_db(const char *name)
+{
+    char *sql = ds_asprintf("CREATE DATABASE %s", name);
+    ds_pg_test_sql(sql);
+    free(sql);
+    char *ci = ds_asprintf("%s dbname=%s", ds_pg_test_conninfo(), name);
+    ds_diag d;
+    ds_diag_init(&d);
+    PGconn *c = ds_pg_connect(ci, &d);
+    ck_assert_ptr_nonnull(c);
+    ds_diag_free(&d);
+    free(ci);
+    return c;
+}
+
+static int exists(PGconn *c, const char *table)
+{
+    const char *vals[1] = {table};
+    PGresult *r = PQexecParams(c, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, vals, NULL, NULL, 0);
+    ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+    int yes = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    return yes;
+}
+
+START_TEST(migrate_records_and_locks)
+{
+    DS_PG_REQUIRE();
+    PGconn *c = fresh_db("migtest");
+    char *path = ds_src("migrations/postgres/001-init.sql");
+    char *init = ds_slurp(path);
+    ds_pg_script s[] = {{"001-init", init}, {"002-extra", "CREATE TABLE extra (a int)"},
+                        {"003-bad", "CREATE TABLE y (a int);\nCREATE TABLE oops (a nosuchtype)"}};
+    ds_pg_err e = {0};
+    ck_assert_int_eq(ds_pg_migrated(c, s, 1, &e), 0);
+    ck_assert_int_eq(ds_pg_migrate(c, s, 1, &e), 1);
+    ck_assert_int_eq(ds_pg_migrate(c, s, 1, &e), 0);
+    ck_assert_int_eq(ds_pg_migrated(c, s, 1, &e), 1);
+    ck_assert_int_eq(ds_pg_migrated(c, s, 2, &e), 0);
+    ck_assert_int_eq(ds_pg_migrate(c, s, 2, &e), 1);
+    ck_assert(exists(c, "extra"));
+    ck_assert_int_eq(count(c, "dashspec_migrations"), 2);
+    /* a failing script: nothing of it stays, the message names it and points into it */
+    ck_assert_int_eq(ds_pg_migrate(c, s, 3, &e), -1);
+    ck_assert_str_eq(e.msg, "003-bad: type \"nosuchtype\" does not exist");
+    ck_assert_int_eq(e.offset, (long)(strstr(s[2].sql, "nosuchtype") - s[2].sql));
+    ck_assert(!exists(c, "y"));
+    ck_assert_int_eq(count(c, "dashspec_migrations"), 2);
+    ck_assert_int_eq(PQtransactionStatus(c), PQTRANS_IDLE);
+    /* the advisory lock (per database): while another session holds it, migrate waits */
+    char *ci = ds_asprintf("%s dbname=migtest", ds_pg_test_conninfo());
+    PGconn *other = PQconnectdb(ci);
+    free(ci);
+    ck_assert_int_eq(PQstatus(other), CONNECTION_OK);
+    char *lock = ds_asprintf("SELECT pg_advisory_lock(%lld)", DS_PG_LOCK_KEY);
+    PGresult *r = PQexec(other, lock);
+    ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+    PQclear(r);
+    r = PQexec(c, "SET lock_timeout = '200ms'");
+    PQclear(r);
+    ck_assert_int_eq(ds_pg_migrate(c, s, 2, &e), -1);
+    ck_assert_str_eq(e.sqlstate, "55P03");
+    PQfinish(other);
+    ck_assert_int_eq(ds_pg_migrate(c, s, 2, &e), 0);
+    ds_pg_err_clear(&e);
+    free(lock);
+    free(init);
+    free(path);
+    PQfinish(c);
+}
+END_TEST
+
+START_TEST(scratch_schema_rolled_back)
+{
+    DS_PG_REQUIRE();
+    PGconn *c = fresh_db("scratchtest");
+    char *path = ds_src("examples/postgres/schema.sql");
+    char *schema = ds_slurp(path);
+    ds_pg_script s[] = {{path, schema}};
+    ds_pg_err e = {0};
+    ck_assert_int_eq(ds_pg_scratch_begin(c, s, 1, &e), 0);
+    ds_pg_sql q;
+    rw("SELECT stage, count(*) AS n FROM llm_usage WHERE created_at < :now GROUP BY stage", &q);
+    ds_pg_ptype types[] = {DS_PGP_TIMESTAMPTZ};
+    ds_pg_desc d;
+    ck_assert_int_eq(ds_pg_describe(c, &q, types, &d, &e), 0);
+    ck_assert_int_eq(d.ncols, 2);
+    ck_assert_str_eq(d.cols[1].type_name, "bigint");
+    ds_pg_desc_free(&d);
+    ds_pg_sql_free(&q);
+    /* an error inside the scratch transaction leaves it usable */
+    rw("SELECT nope FROM sites", &q);
+    ck_assert_int_eq(ds_pg_describe(c, &q, NULL, &d, &e), -1);
+    ck_assert_int_eq(e.offset, 7);
+    ds_pg_sql_free(&q);
+    rw("SELECT domain FROM sites", &q);
+    ck_assert_int_eq(ds_pg_describe(c, &q, NULL, &d, &e), 0);
+    ds_pg_desc_free(&d);
+    ds_pg_sql_free(&q);
+    ck_assert_int_eq(PQtransactionStatus(c), PQTRANS_INTRANS);
+    ds_pg_scratch_end(c);
+    ck_assert_int_eq(PQtransactionStatus(c), PQTRANS_IDLE);
+    ck_assert(!exists(c, "sites"));
+    PGresult *r = PQexec(c, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'ds_check_%'");
+    ck_assert_str_eq(PQgetvalue(r, 0, 0), "0");
+    PQclear(r);
+    /* a bad script: named, located, rolled back */
+    ds_pg_script bad[] = {{"m/002.sql", "CREATE TABLE t (a int);\nSELECT * FROM missing_table;"}};
+    ck_assert_int_eq(ds_pg_scratch_begin(c, bad, 1, &e), -1);
+    ck_assert_str_eq(e.msg, "m/002.sql: relation \"missing_table\" does not exist");
+    ck_assert_int_eq(e.offset, (long)(strstr(bad[0].sql, "missing_table") - bad[0].sql));
+    ck_assert_int_eq(PQtransactionStatus(c), PQTRANS_IDLE);
+    ck_assert(!exists(c, "t"));
+    ds_pg_err_clear(&e);
+    free(schema);
+    free(path);
+    PQfinish(c);
+}
+END_TEST
+
 Suite *pg_exec_suite(void)
 {
     Suite *s = suite_create("pg_exec");
@@ -410,6 +533,12 @@ Suite *pg_exec_suite(void)
     tcase_add_test(t, exec_statement_timeout);
     tcase_add_test(t, exec_writes_refused);
     tcase_add_test(t, migration_twice);
+    suite_add_tcase(s, t);
+    t = tcase_create("schema");
+    ds_pg_test_fixture(t);
+    tcase_set_timeout(t, 60);
+    tcase_add_test(t, migrate_records_and_locks);
+    tcase_add_test(t, scratch_schema_rolled_back);
     suite_add_tcase(s, t);
     return s;
 }

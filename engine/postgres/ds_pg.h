@@ -191,7 +191,9 @@ void ds_pg_desc_free(ds_pg_desc *d);                /* frees the contents */
  * result columns. The pre-check (ds_pg_sql_readonly) is the caller's.
  * Returns 0 and fills *out; -1 with *e set (offset mapped to the original
  * query when the server gave a position). The connection is left idle,
- * outside any transaction, either way. */
+ * outside any transaction, either way — unless it was inside one already
+ * (ds_pg_scratch_begin): then a savepoint confines the prepare and the
+ * transaction stays open. */
 int ds_pg_describe(PGconn *c, const ds_pg_sql *q, const ds_pg_ptype *types,
                    ds_pg_desc *out, ds_pg_err *e);
 
@@ -236,6 +238,40 @@ typedef int (*ds_pg_row_fn)(void *ctx, int ncols, const ds_pg_cell *cells, char 
 int ds_pg_exec(PGconn *c, const ds_pg_sql *q, const ds_pg_ptype *types,
                const char *const *values, int64_t timeout_ms, int keys,
                ds_pg_cols_fn cols, ds_pg_row_fn row, void *ctx, ds_pg_err *e);
+
+/* ---------------------------------------------------------------- pg_schema.c */
+
+/* One SQL script: a migration, or a file of --migrations DIR. */
+typedef struct ds_pg_script {
+    const char *name;           /* "001-init" (migrations) or the file's path */
+    const char *sql;
+} ds_pg_script;
+
+/* The advisory lock key compile and migrate serialise on: the bytes
+ * "dashspec" as a bigint. */
+#define DS_PG_LOCK_KEY 0x6461736873706563LL
+
+/* Applies the scripts (in the order given) not yet recorded in
+ * dashspec_migrations, in one transaction holding the advisory lock
+ * DS_PG_LOCK_KEY (so concurrent migrates and compiles wait for each other),
+ * recording each by name. Never drops or rewrites data. Returns the number
+ * applied (0: already up to date), or -1 with *e set (e->msg names the
+ * script; e->offset is the byte offset in its text); nothing is applied
+ * then. The connection is left outside any transaction. */
+int ds_pg_migrate(PGconn *c, const ds_pg_script *s, size_t n, ds_pg_err *e);
+
+/* 1 when every script is recorded in dashspec_migrations, 0 when some is
+ * missing (or the table is), -1 on error with *e set. */
+int ds_pg_migrated(PGconn *c, const ds_pg_script *s, size_t n, ds_pg_err *e);
+
+/* check --migrations DIR against a live server: BEGIN, a fresh schema first
+ * on the search_path, and the scripts run into it, so queries can then be
+ * described (ds_pg_describe) against the tables they create. Nothing
+ * persists: ds_pg_scratch_end rolls all of it back. Returns 0 with the
+ * transaction open; -1 with *e set (e->msg names the script, e->offset is
+ * the byte offset in its text) and the transaction already rolled back. */
+int ds_pg_scratch_begin(PGconn *c, const ds_pg_script *s, size_t n, ds_pg_err *e);
+void ds_pg_scratch_end(PGconn *c);
 
 /* Formats a Unix time (seconds) as the text of a timestamptz parameter:
  * "YYYY-MM-DD HH:MM:SS+00". buf holds at least 32 bytes. */

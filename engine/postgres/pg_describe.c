@@ -96,13 +96,16 @@ int ds_pg_describe(PGconn *c, const ds_pg_sql *q, const ds_pg_ptype *types, ds_p
                    ds_pg_err *e)
 {
     PGresult *r = NULL;
-    int rc = -1;
+    int rc = -1, nested = 0;
     Oid *oids = calloc((size_t)q->nparams + 1, sizeof *oids);
     memset(out, 0, sizeof *out);
     ds_pg_err_clear(e);
     if (!oids) goto oom;
     for (int i = 0; i < q->nparams; i++) oids[i] = ds_pg_ptype_oid(types[i]);
-    if (ds_pg_command(c, "BEGIN READ ONLY", e)) goto out;
+    /* Inside a transaction already (check --migrations: a scratch schema),
+     * a savepoint confines the prepare instead. */
+    nested = PQtransactionStatus(c) == PQTRANS_INTRANS;
+    if (ds_pg_command(c, nested ? "SAVEPOINT ds_describe" : "BEGIN READ ONLY", e)) goto out;
     r = PQprepare(c, "", q->text, q->nparams, oids);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) { ds_pg_fail(c, r, q, e); goto out; }
     PQclear(r);
@@ -123,7 +126,12 @@ oom:
     e->msg = ds_strdup("out of memory");
 out:
     PQclear(r);
-    ds_pg_rollback(c);
+    if (nested) {
+        PGresult *rb = PQexec(c, "ROLLBACK TO SAVEPOINT ds_describe; RELEASE SAVEPOINT ds_describe");
+        PQclear(rb);
+    } else {
+        ds_pg_rollback(c);
+    }
     free(oids);
     if (rc) ds_pg_desc_free(out);
     return rc;
