@@ -300,6 +300,33 @@ START_TEST(exec_statement_timeout)
 }
 END_TEST
 
+START_TEST(exec_connection_lost)
+{
+    DS_PG_REQUIRE();
+    PGconn *c = session();
+    sink s = {0};
+    ds_buf_init(&s.out);
+    ds_pg_err e = {0};
+    ds_pg_sql q;
+    /* the server ends the session in the middle of the pipeline: no hang, an error */
+    rw("SELECT pg_terminate_backend(pg_backend_pid())", &q);
+    ck_assert_int_eq(ds_pg_exec(c, &q, NULL, NULL, 5000, 1, on_cols, on_row, &s, &e), -1);
+    ck_assert_ptr_nonnull(e.msg);
+    ck_assert_int_gt((int)strlen(e.msg), 0);
+    ck_assert_int_eq(PQstatus(c), CONNECTION_BAD);
+    /* and a call on the dead connection fails at once */
+    ds_pg_err_clear(&e);
+    ck_assert_int_eq(ds_pg_exec(c, &q, NULL, NULL, 5000, 1, on_cols, on_row, &s, &e), -1);
+    ck_assert_ptr_nonnull(e.msg);
+    ds_pg_desc d;
+    ck_assert_int_eq(ds_pg_describe(c, &q, NULL, &d, &e), -1);
+    ds_pg_sql_free(&q);
+    ds_pg_err_clear(&e);
+    ds_buf_free(&s.out);
+    PQfinish(c);
+}
+END_TEST
+
 /* Runs sql bypassing the pre-check; it must fail with a read-only error. */
 static void write_refused(PGconn *c, const char *sql, const char *table, long rows)
 {
@@ -532,6 +559,7 @@ Suite *pg_exec_suite(void)
     tcase_add_test(t, exec_unsupported_type);
     tcase_add_test(t, exec_statement_timeout);
     tcase_add_test(t, exec_writes_refused);
+    tcase_add_test(t, exec_connection_lost);
     tcase_add_test(t, migration_twice);
     suite_add_tcase(s, t);
     t = tcase_create("schema");
