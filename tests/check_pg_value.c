@@ -264,6 +264,7 @@ START_TEST(connect_failure_redacted)
     ck_assert_uint_eq(d.n, 1);
     ck_assert_ptr_null(strstr(d.v[0].msg, "topsecret77"));
     ck_assert_ptr_nonnull(strstr(d.v[0].msg, "postgresql://nobody:***@/nodb"));
+    ck_assert_ptr_null(strchr(d.v[0].msg, '\n'));     /* libpq's lines joined */
     ds_diag_free(&d);
     free(uri);
     /* a wrong database on the live server: the message is libpq's, redacted */

@@ -227,7 +227,7 @@ typedef int (*ds_pg_row_fn)(void *ctx, int ncols, const ds_pg_cell *cells, char 
 
 /* Runs q with parameter values (text form, one per q->nparams; NULL values
  * are SQL NULL) of the given types in BEGIN READ ONLY with SET LOCAL
- * statement_timeout = timeout_ms (0: none), rows streamed in single-row mode
+ * statement_timeout = timeout_ms (0: the role's or database's setting), rows streamed in single-row mode
  * (never the whole result in memory), then ROLLBACK. keys: render key text
  * for every column (1) or never (0). Returns 0 ok; -1 with *e set (a
  * statement timeout reads "statement timeout (N ms) exceeded"; callback

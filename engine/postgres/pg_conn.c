@@ -151,12 +151,21 @@ static char *redact_secret(char *s, const char *secret)
     return ds_buf_steal(&b);
 }
 
-/* Trims trailing blanks and newlines in place. */
+/* Makes a libpq message one line, in place: trailing blanks go, and each
+ * inner line break (with the indentation after it) becomes "; ". */
 static char *trim(char *s)
 {
     if (!s) return s;
-    size_t n = strlen(s);
+    size_t n = strlen(s), j = 0;
     while (n && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\n' && s[i] != '\r') { s[j++] = s[i]; continue; }
+        while (i + 1 < n && isspace((unsigned char)s[i + 1])) i++;
+        while (j && s[j - 1] == ' ') j--;
+        if (j < i) { s[j++] = ';'; s[j++] = ' '; }
+        else s[j++] = ' ';
+    }
+    s[j] = '\0';
     return s;
 }
 

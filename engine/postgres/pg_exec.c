@@ -152,7 +152,9 @@ static int send_all(PGconn *c, const ds_pg_sql *q, const Oid *oids, const char *
                     int64_t timeout_ms)
 {
     char set[80];
-    snprintf(set, sizeof set, "SET LOCAL statement_timeout = %" PRId64, timeout_ms > 0 ? timeout_ms : 0);
+    /* no timeout of its own: the role's or database's setting stays */
+    if (timeout_ms > 0) snprintf(set, sizeof set, "SET LOCAL statement_timeout = %" PRId64, timeout_ms);
+    else snprintf(set, sizeof set, "SET LOCAL statement_timeout = DEFAULT");
     return PQenterPipelineMode(c) &&
            PQsendQueryParams(c, "BEGIN READ ONLY", 0, NULL, NULL, NULL, NULL, 0) &&
            PQsendQueryParams(c, set, 0, NULL, NULL, NULL, NULL, 0) &&

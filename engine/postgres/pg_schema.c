@@ -109,7 +109,9 @@ int ds_pg_scratch_begin(PGconn *c, const ds_pg_script *s, size_t n, ds_pg_err *e
     char sql[160];
     ds_pg_err_clear(e);
     /* unique per process; the transaction makes it invisible to others anyway */
-    snprintf(sql, sizeof sql, "BEGIN; CREATE SCHEMA ds_check_%ld; SET LOCAL search_path = ds_check_%ld",
+    /* public stays on the path for extensions' functions and types; new
+     * tables go to the first schema, the scratch one */
+    snprintf(sql, sizeof sql, "BEGIN; CREATE SCHEMA ds_check_%ld; SET LOCAL search_path = ds_check_%ld, public",
              (long)getpid(), (long)getpid());
     if (ds_pg_command(c, sql, e)) goto fail;
     for (size_t i = 0; i < n; i++)
