@@ -6,6 +6,7 @@
  *   pg_value.c     one result value (text format + type OID) -> JSON text / key text
  *   pg_describe.c  prepare + describe a query inside a READ ONLY transaction
  *   pg_exec.c      run one query READ ONLY under a statement_timeout, rows streamed
+ *   pg_schema.c    migrations under an advisory lock; the check --migrations scratch schema
  *
  * Only these files call libpq. They know nothing of specs, plans or shapes:
  * the engine interface (engine/engine.h) wires them to the compiler and the
