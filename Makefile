@@ -6,7 +6,7 @@
 # packages when they are missing (make test and make demo call it first).
 
 CC       ?= cc
-PKGS     := sqlite3 yaml-0.1 libcjson
+PKGS     := sqlite3 yaml-0.1 libcjson libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
@@ -23,7 +23,7 @@ BUILD    ?= build
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 
-LIB_SRC  := $(sort $(wildcard common/*.c compiler/*.c runtime/*.c engine/*.c engine/sqlite/*.c))
+LIB_SRC  := $(sort $(wildcard common/*.c compiler/*.c runtime/*.c engine/*.c engine/sqlite/*.c engine/postgres/*.c))
 CLI_SRC  := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/check_*.c))
 TEST_UTIL:= $(sort $(wildcard tests/util_*.c))
@@ -49,7 +49,7 @@ deps:
 # Before compiling anything: every pkg-config package there, else one line per
 # missing one naming its Debian package, and a stop. Order-only, so it never
 # makes a target out of date.
-PKG_DEBS := sqlite3:libsqlite3-dev yaml-0.1:libyaml-dev libcjson:libcjson-dev
+PKG_DEBS := sqlite3:libsqlite3-dev yaml-0.1:libyaml-dev libcjson:libcjson-dev libpq:libpq-dev
 pkg-check:
 	@command -v pkg-config >/dev/null 2>&1 || { \
 	  echo "missing pkg-config (Debian: pkg-config): run 'make deps'" >&2; exit 1; }
@@ -122,6 +122,7 @@ test-slow: deps
 test-all: deps
 	@$(MAKE) --no-print-directory test
 	@$(MAKE) --no-print-directory test-slow
+	@$(MAKE) --no-print-directory test-browser
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory valgrind
 	@$(MAKE) --no-print-directory fuzz-ci

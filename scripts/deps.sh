@@ -3,7 +3,7 @@
 # Quiet when everything is there; needs root (or sudo) otherwise.
 set -e
 need=""
-for p in gcc make pkg-config libsqlite3-dev libyaml-dev libcjson-dev check sqlite3 python3 valgrind; do
+for p in gcc make pkg-config libsqlite3-dev libyaml-dev libcjson-dev libpq-dev postgresql check sqlite3 python3 valgrind; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need="$need $p"
 done
 [ -z "$need" ] && exit 0
