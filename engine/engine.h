@@ -20,7 +20,7 @@
  *   ds_writer  writes values, failures and run records on a read-write ds_db
  *   ds_lock    the one-run-per-database lock
  *
- * Values cross the interface as ds_cell (runtime/ds_runtime.h): NULL, INT
+ * Values cross the interface as ds_cell (engine/ds_cell.h): NULL, INT
  * (exact int64), REAL (double), TEXT, BLOB — engine-neutral, borrowed until
  * the next row, handed to the shaper without copies. Times cross it as
  * int64 seconds since the epoch (UTC); the engine stores them as it likes,

@@ -17,20 +17,12 @@
 #ifndef DS_RUNTIME_H
 #define DS_RUNTIME_H
 
+#include "ds_cell.h"
 #include "ds_common.h"
 
 /* ---------------------------------------------------------------- values (ds_json.c) */
 
-typedef enum ds_type { DS_T_NULL, DS_T_INT, DS_T_REAL, DS_T_TEXT, DS_T_BLOB } ds_type;
-
-/* One result value, borrowed from the statement until the next row. */
-typedef struct ds_cell {
-    ds_type type;
-    int64_t i;              /* INT */
-    double r;               /* REAL */
-    const char *s;          /* TEXT/BLOB bytes; for INT/REAL the value's text */
-    size_t n;               /*   (CAST AS TEXT) when the shaper asked for it, else NULL */
-} ds_cell;
+/* ds_type and ds_cell, the values an engine hands over: engine/ds_cell.h. */
 
 /* ds_json_int, ds_json_double, ds_json_string: common/ds_common.h.
  * A cell as a JSON value (ds_shape.c); BLOB is the caller's error (appends nothing, returns -1). */
