@@ -347,7 +347,13 @@ int cmd_status(int argc, char **argv)
     rc = ds_read_status(a.db, a.now, &r, &d);
     if (rc != DS_OK) { rc = cli_report(&d, rc); goto out; }
     if (prom) {     /* cli/prom.c; the failure counters come from the history */
-        if (ds_history_totals(a.db, &ht, &d)) { rc = cli_report(&d, DS_DBERROR); goto out; }
+        ds_db *conn = NULL;
+        if (ds_db_open(a.db, DS_DB_READONLY, &conn, &d) || ds_history_totals(conn, &ht, &d)) {
+            ds_db_close(conn);
+            rc = cli_report(&d, DS_DBERROR);
+            goto out;
+        }
+        ds_db_close(conn);
         cli_prom_status(&r, &ht, &b);
     } else if (a.json) {
         ds_report_json(&r, &b);

@@ -255,3 +255,35 @@ void ds_stats_json(const ds_stats *s, ds_buf *b)
     }
     ds_buf_adds(b, "]}\n");
 }
+
+/* ---------------------------------------------------------------- history frees */
+
+void ds_history_free(ds_history *h)
+{
+    for (size_t i = 0; i < h->na; i++) {
+        free(h->a[i].key);
+        free(h->a[i].error);
+    }
+    free(h->a);
+    free(h->r);
+    memset(h, 0, sizeof *h);
+}
+
+void ds_hist_totals_free(ds_hist_totals *t)
+{
+    for (size_t i = 0; i < t->n; i++) free(t->t[i].key);
+    free(t->t);
+    memset(t, 0, sizeof *t);
+}
+
+const ds_hist_total *ds_hist_totals_find(const ds_hist_totals *t, const char *key)
+{
+    size_t a = 0, b = t->n;
+    while (a < b) {     /* by key, strcmp order (history_totals, engine/engine.h) */
+        size_t m = a + (b - a) / 2;
+        int c = strcmp(t->t[m].key, key);
+        if (c == 0) return &t->t[m];
+        if (c < 0) a = m + 1; else b = m;
+    }
+    return NULL;
+}
