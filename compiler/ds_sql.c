@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 #include "ds_compiler.h"
+#include "ds_vec.h"
 #include "engine.h"
 
 /* ---------------------------------------------------------------- tokens */
@@ -264,15 +265,14 @@ int ds_sql_scan_query(const char *q, ds_sql_scan *s)
             }
         }
     }
+    size_t pcap = 0;
     for (size_t k = 0; k < ts.n; k++) {
         const ds_sql_tok *t = &ts.v[k];
         if (t->t == DS_TK_BAD && s->unterminated < 0) s->unterminated = (long)t->off;
         if (t->t != DS_TK_PARAM) continue;
-        if (s->nparams % 8 == 0) {
-            ds_sql_param_use *v = realloc(s->params, (s->nparams + 8) * sizeof *v);
-            if (!v) { rc = -1; goto out; }
-            s->params = v;
-        }
+        ds_sql_param_use *v = ds_vec_grow(s->params, &pcap, s->nparams, sizeof *v);
+        if (!v) { rc = -1; goto out; }
+        s->params = v;
         ds_sql_param_use *u = &s->params[s->nparams];
         u->off = t->off;
         u->positional = q[t->off] == '?';

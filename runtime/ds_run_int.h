@@ -43,7 +43,7 @@ typedef struct runner {
     int jobs;
     int64_t busy_ms;
     cfail *cf;
-    size_t ncf;
+    size_t ncf, cf_cap;     /* ds_vec */
     int reported_cf;        /* compile failures go into the first cycle only */
     int dbfail;             /* the database cannot be written: stop */
     int64_t mono0;          /* monotonic ms at the start */
