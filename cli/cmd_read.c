@@ -3,6 +3,7 @@
  * and migrate. Each parses its options, calls ds_read.c, and prints: values
  * exactly as cached when piped, tables and charts on a terminal (render.c).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,21 @@
 #include "ds_read.h"
 #include "render.h"
 #include "prom.h"
+
+/* Prints a formatted message to f through the sanitizer (cli_print): keys,
+ * paths and database messages may hold anything. */
+__attribute__((format(printf, 2, 3)))
+static void say(FILE *f, const char *fmt, ...)
+{
+    ds_buf b;
+    va_list ap;
+    ds_buf_init(&b);
+    va_start(ap, fmt);
+    ds_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    if (b.oom || cli_print(f, b.p)) fputs("dashspec: out of memory\n", stderr);
+    ds_buf_free(&b);
+}
 
 const char usage_get[] =
     "usage: dashspec get [--db FILE] [--stale] [--now TS] KEY\n"
@@ -208,12 +224,12 @@ int cmd_get(int argc, char **argv)
         int64_t exp;
         char ago[64];
         if (!v.found)
-            fprintf(stderr, "dashspec get: no value for '%s' (missing)\n", pos[0]);
+            say(stderr, "dashspec get: no value for '%s' (missing)\n", pos[0]);
         else if (v.expires_at && ds_time_parse(v.expires_at, &exp) == 0)
-            fprintf(stderr, "dashspec get: no fresh value for '%s' (expired %s, at %s; --stale prints it)\n",
+            say(stderr, "dashspec get: no fresh value for '%s' (expired %s, at %s; --stale prints it)\n",
                     pos[0], cli_age(now, exp, ago, sizeof ago), v.expires_at);
         else
-            fprintf(stderr, "dashspec get: no fresh value for '%s' (expired: expires_at is %s%s%s)\n",
+            say(stderr, "dashspec get: no fresh value for '%s' (expired: expires_at is %s%s%s)\n",
                     pos[0], v.expires_at ? "'" : "", v.expires_at ? v.expires_at : "NULL",
                     v.expires_at ? "'" : "");
     } else {
@@ -590,9 +606,7 @@ int cmd_explain(int argc, char **argv)
     if ((rc = emit(&b)) != DS_OK) goto out;
     if (e.qp_error) {
         fflush(stdout);
-        ds_buf_reset(&b);
-        cli_clean(&b, e.qp_error, strlen(e.qp_error));
-        fprintf(stderr, "dashspec explain: the statement of '%s' no longer prepares: %s\n", pos[0], b.p ? b.p : "");
+        say(stderr, "dashspec explain: the statement of '%s' no longer prepares: %s\n", pos[0], e.qp_error);
         rc = DS_FAILED;
     }
 out:
@@ -659,7 +673,7 @@ int cmd_migrate(int argc, char **argv)
     const char *db = a.db;
     rc = ds_read_migrate(db, &applied, &d);
     if (rc == DS_OK) {
-        if (applied) printf("created dashspec tables in %s\n", db);
+        if (applied) say(stdout, "created dashspec tables in %s\n", db);
         else printf("dashspec tables are up to date\n");
     } else {
         rc = cli_report(&d, rc);
