@@ -271,7 +271,7 @@ static void next_due(cli_table *tb, const ds_report *r, const ds_report_item *it
 static int status_print(const ds_report *r, const cli_term *t, ds_buf *b)
 {
     char d1[48], d2[48];
-    /* The origin's cache status indicator; plain words when piped. */
+    /* The cache status indicator (docs/reading.md, status); plain words when piped. */
     if (t->tty)
         ds_buf_printf(b, "\xE2\x9C\x85 %zu fresh  \xE2\x9A\xA0\xEF\xB8\x8F %zu expired  "
                          "\xF0\x9F\x92\xA4 %zu missing  \xE2\x9D\x8C %zu failing",

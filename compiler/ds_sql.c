@@ -11,7 +11,7 @@
  * The engine's describe does the prepare (SQLite: under the authorizer that
  * also guards the runtime's prepares, engine/sqlite/sqlite_auth.c).
  *
- * Positions follow the contract: an SQLite error with an offset points at that
+ * Positions (docs/checking.md, the error/position table): an SQLite error with an offset points at that
  * token inside the YAML file, an undeclared parameter at its use, a second
  * statement at its start, shape-vs-columns at `shape`, a missing x/y/series_by
  * column at that field, an unused parameter at its params entry, anything else
@@ -465,7 +465,7 @@ static ds_mark field_mark(const ds_item *it, ds_mark m)
     return m.line ? m : it->m_shape.line ? it->m_shape : it->m_query;
 }
 
-/* Result columns against the item's shape (contract section 2). */
+/* Result columns against the item's shape (docs/spec-reference.md, docs/checking.md). */
 static int check_columns(ds_item *it, const ds_describe *st, ds_diag *d)
 {
     int rc = 0, n = st->ncols;

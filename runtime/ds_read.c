@@ -99,7 +99,8 @@ static int scan_row(void *ctx, const char *k, const char *created, const char *e
 
 /* Reads dashboard_cache once: which plan items have a value and whether it
  * is fresh, and the orphans. Fresh is the engine's `expires_at > now` on the
- * stored value, exactly what `get` and the origin's monitoring queries use. */
+ * stored value, exactly what `get` and a dashboard's own SQL use
+ * (docs/architecture.md, dashboard_cache). */
 static int scan_cache(ds_db *db, const ds_plan *p, unsigned char *has, ds_report *r, ds_diag *d)
 {
     scan_ctx c = {p, has, r, 0, d};
