@@ -17,14 +17,12 @@
 __attribute__((format(printf, 2, 3)))
 static void say(FILE *f, const char *fmt, ...)
 {
-    ds_buf b;
     va_list ap;
-    ds_buf_init(&b);
     va_start(ap, fmt);
-    ds_buf_vprintf(&b, fmt, ap);
+    char *s = ds_vasprintf(fmt, ap);
     va_end(ap);
-    if (b.oom || cli_print(f, b.p)) fputs("dashspec: out of memory\n", stderr);
-    ds_buf_free(&b);
+    if (!s || cli_print(f, s)) fputs("dashspec: out of memory\n", stderr);
+    free(s);
 }
 
 const char usage_get[] =
