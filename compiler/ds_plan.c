@@ -137,7 +137,7 @@ static int jstring(jp *p, char **out)
     ds_buf b;
     *out = NULL;
     ds_buf_init(&b);
-    if (ds_jread_string(p, &b) || memchr(b.p, 0, b.len)) goto bad;
+    if (ds_jread_string(p, &b) || (b.len && memchr(b.p, 0, b.len))) goto bad;
     ds_buf_adds(&b, "");
     if (b.oom) goto bad;
     *out = ds_buf_steal(&b);
