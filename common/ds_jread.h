@@ -25,9 +25,9 @@ int ds_jread_word(ds_jread *j, const char *w);
  * U+FFFD. -1 when malformed (raw control byte, bad escape, no closing
  * quote); b's OOM flag reports memory. */
 int ds_jread_string(ds_jread *j, ds_buf *b);
-/* At a number (after blanks): consumes its text and returns its length
- * (the span starts at the old j->i), 0 when none starts here. The span is
- * the maximal run of "+-.eE0123456789": the caller converts it. */
+/* Skips blanks; at a number ('-' or a digit) consumes its text and returns
+ * its length (the span is j->s + j->i - length), else 0. The span is the
+ * maximal run of "+-.eE0123456789": the caller converts and checks it. */
 size_t ds_jread_number(ds_jread *j);
 
 #endif
