@@ -3,6 +3,7 @@
  * and migrate. Each parses its options, calls ds_read.c, and prints: values
  * exactly as cached when piped, tables and charts on a terminal (render.c).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,19 @@
 #include "ds_read.h"
 #include "render.h"
 #include "prom.h"
+
+/* Prints a formatted message to f through the sanitizer (cli_print): keys,
+ * paths and database messages may hold anything. */
+__attribute__((format(printf, 2, 3)))
+static void say(FILE *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = ds_vasprintf(fmt, ap);
+    va_end(ap);
+    if (!s || cli_print(f, s)) fputs("dashspec: out of memory\n", stderr);
+    free(s);
+}
 
 const char usage_get[] =
     "usage: dashspec get [--db FILE] [--stale] [--now TS] KEY\n"
@@ -208,12 +222,12 @@ int cmd_get(int argc, char **argv)
         int64_t exp;
         char ago[64];
         if (!v.found)
-            fprintf(stderr, "dashspec get: no value for '%s' (missing)\n", pos[0]);
+            say(stderr, "dashspec get: no value for '%s' (missing)\n", pos[0]);
         else if (v.expires_at && ds_time_parse(v.expires_at, &exp) == 0)
-            fprintf(stderr, "dashspec get: no fresh value for '%s' (expired %s, at %s; --stale prints it)\n",
+            say(stderr, "dashspec get: no fresh value for '%s' (expired %s, at %s; --stale prints it)\n",
                     pos[0], cli_age(now, exp, ago, sizeof ago), v.expires_at);
         else
-            fprintf(stderr, "dashspec get: no fresh value for '%s' (expired: expires_at is %s%s%s)\n",
+            say(stderr, "dashspec get: no fresh value for '%s' (expired: expires_at is %s%s%s)\n",
                     pos[0], v.expires_at ? "'" : "", v.expires_at ? v.expires_at : "NULL",
                     v.expires_at ? "'" : "");
     } else {
@@ -255,7 +269,7 @@ static void next_due(cli_table *tb, const ds_report *r, const ds_report_item *it
 static int status_print(const ds_report *r, const cli_term *t, ds_buf *b)
 {
     char d1[48], d2[48];
-    /* The origin's cache status indicator; plain words when piped. */
+    /* The cache status indicator (docs/reading.md, status); plain words when piped. */
     if (t->tty)
         ds_buf_printf(b, "\xE2\x9C\x85 %zu fresh  \xE2\x9A\xA0\xEF\xB8\x8F %zu expired  "
                          "\xF0\x9F\x92\xA4 %zu missing  \xE2\x9D\x8C %zu failing",
@@ -347,7 +361,13 @@ int cmd_status(int argc, char **argv)
     rc = ds_read_status(a.db, a.now, &r, &d);
     if (rc != DS_OK) { rc = cli_report(&d, rc); goto out; }
     if (prom) {     /* cli/prom.c; the failure counters come from the history */
-        if (ds_history_totals(a.db, &ht, &d)) { rc = cli_report(&d, DS_DBERROR); goto out; }
+        ds_db *conn = NULL;
+        if (ds_db_open(a.db, DS_DB_READONLY, &conn, &d) || ds_history_totals(conn, &ht, &d)) {
+            ds_db_close(conn);
+            rc = cli_report(&d, DS_DBERROR);
+            goto out;
+        }
+        ds_db_close(conn);
         cli_prom_status(&r, &ht, &b);
     } else if (a.json) {
         ds_report_json(&r, &b);
@@ -584,9 +604,7 @@ int cmd_explain(int argc, char **argv)
     if ((rc = emit(&b)) != DS_OK) goto out;
     if (e.qp_error) {
         fflush(stdout);
-        ds_buf_reset(&b);
-        cli_clean(&b, e.qp_error, strlen(e.qp_error));
-        fprintf(stderr, "dashspec explain: the statement of '%s' no longer prepares: %s\n", pos[0], b.p ? b.p : "");
+        say(stderr, "dashspec explain: the statement of '%s' no longer prepares: %s\n", pos[0], e.qp_error);
         rc = DS_FAILED;
     }
 out:
@@ -653,7 +671,7 @@ int cmd_migrate(int argc, char **argv)
     const char *db = a.db;
     rc = ds_read_migrate(db, &applied, &d);
     if (rc == DS_OK) {
-        if (applied) printf("created dashspec tables in %s\n", db);
+        if (applied) say(stdout, "created dashspec tables in %s\n", db);
         else printf("dashspec tables are up to date\n");
     } else {
         rc = cli_report(&d, rc);

@@ -104,10 +104,10 @@ static int gather(const char *db, int64_t now, int64_t since, gathered *g, ds_di
     if (rc != DS_OK) return rc;
     ds_db *h = NULL;
     if (ds_db_open(db, DS_DB_READONLY, &h, d)) return DS_DBERROR;
-    rc = ds_plan_load(h, &g->plan, d) ? DS_DBERROR : DS_OK;
+    rc = ds_plan_load(h, &g->plan, d) || ds_history_load(h, now - since, now, &g->hist, d)
+         ? DS_DBERROR : DS_OK;
     ds_db_close(h);
     if (rc != DS_OK) return rc;
-    if (ds_history_load(db, now - since, now, &g->hist, d)) return DS_DBERROR;
     size_t n = g->status.n;
     const char **keys = calloc(n + 1, sizeof *keys), **groups = calloc(n + 1, sizeof *groups);
     g->values = calloc(n + 1, sizeof *g->values);

@@ -116,7 +116,8 @@ static void emit(void *ctx, ds_run_out where, const char *text)
     }
 }
 
-/* "500ms" (0 allowed: do not wait) or a contract duration ("5s", "1m"). */
+/* "500ms" (0 allowed: do not wait) or a spec duration ("5s", "1m";
+ * docs/spec-reference.md). */
 static int parse_busy(const char *s, int64_t *ms)
 {
     size_t n = strlen(s);

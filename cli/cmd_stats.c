@@ -116,6 +116,7 @@ int cmd_stats(int argc, char **argv)
     ds_diag d;
     ds_report r;
     ds_history h = {0};
+    ds_db *conn = NULL;
     ds_stats s = {0};
     ds_buf b;
     memset(&r, 0, sizeof r);
@@ -137,7 +138,8 @@ int cmd_stats(int argc, char **argv)
         goto out;
     }
     if ((rc = ds_read_status(db, now, &r, &d)) != DS_OK) { rc = cli_report(&d, rc); goto out; }
-    if (ds_history_load(db, now - since, now, &h, &d)) { rc = cli_report(&d, DS_DBERROR); goto out; }
+    if (ds_db_open(db, DS_DB_READONLY, &conn, &d)) { rc = cli_report(&d, DS_DBERROR); goto out; }
+    if (ds_history_load(conn, now - since, now, &h, &d)) { rc = cli_report(&d, DS_DBERROR); goto out; }
     if (plan_keys(&r, &keys, &groups) ||
         ds_stats_compute(&h, keys, groups, r.n, sel, nsel, now - since, now, &s)) {
         fprintf(stderr, "dashspec: out of memory\n");
@@ -157,6 +159,7 @@ int cmd_stats(int argc, char **argv)
 out:
     ds_stats_free(&s);
     ds_history_free(&h);
+    ds_db_close(conn);
     ds_report_free(&r);
     ds_buf_free(&b);
     ds_diag_free(&d);

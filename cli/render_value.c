@@ -1,12 +1,14 @@
 /*
  * render_value.c — a cached value shown for a terminal by shape (see
- * cli_render_value in render.h), read by a small JSON reader that keeps every
- * number's text so a previewed value prints exactly as it is cached.
+ * cli_render_value in render.h), parsed into a small tree with the one JSON
+ * reader (common/ds_jread.h), which keeps every number's text so a
+ * previewed value prints exactly as it is cached.
  */
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ds_jread.h"
 #include "ds_utf8.h"
 #include "ds_vec.h"
 #include "render.h"
@@ -31,7 +33,7 @@ typedef struct jv {
     size_t nv, cap;
 } jv;
 
-typedef struct jparser { const char *p, *end; int depth; } jparser;
+typedef struct jparser { ds_jread r; int depth; } jparser;
 
 static void jv_free(jv *v)
 {
@@ -46,69 +48,19 @@ static void jv_free(jv *v)
     memset(v, 0, sizeof *v);
 }
 
-static void jws(jparser *j)
-{
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) j->p++;
-}
+static void jws(jparser *j) { ds_jread_ws(&j->r); }
 
-static int hex4(const char *p, uint32_t *out)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9') v |= (uint32_t)(c - '0');
-        else if (c >= 'a' && c <= 'f') v |= (uint32_t)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') v |= (uint32_t)(c - 'A' + 10);
-        else return -1;
-    }
-    *out = v;
-    return 0;
-}
-
+/* At a '"': the decoded string into out (ds_jread.h). */
 static int jstring(jparser *j, jv *out)
 {
     ds_buf b;
     ds_buf_init(&b);
-    j->p++;   /* the opening quote */
-    while (j->p < j->end && *j->p != '"') {
-        unsigned char c = (unsigned char)*j->p;
-        if (c < 0x20) goto bad;
-        if (c != '\\') { ds_buf_addc(&b, (char)c); j->p++; continue; }
-        if (++j->p >= j->end) goto bad;
-        char e = *j->p++;
-        switch (e) {
-        case '"': ds_buf_addc(&b, '"'); break;
-        case '\\': ds_buf_addc(&b, '\\'); break;
-        case '/': ds_buf_addc(&b, '/'); break;
-        case 'b': ds_buf_addc(&b, '\b'); break;
-        case 'f': ds_buf_addc(&b, '\f'); break;
-        case 'n': ds_buf_addc(&b, '\n'); break;
-        case 'r': ds_buf_addc(&b, '\r'); break;
-        case 't': ds_buf_addc(&b, '\t'); break;
-        case 'u': {
-            uint32_t cp, lo;
-            if (j->end - j->p < 4 || hex4(j->p, &cp)) goto bad;
-            j->p += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF && j->end - j->p >= 6 && j->p[0] == '\\' &&
-                j->p[1] == 'u' && hex4(j->p + 2, &lo) == 0 && lo >= 0xDC00 && lo <= 0xDFFF) {
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                j->p += 6;
-            } else if (cp >= 0xD800 && cp <= 0xDFFF) {
-                cp = 0xFFFD;   /* a lone surrogate */
-            }
-            ds_utf8_put(&b, cp);
-            break;
-        }
-        default: goto bad;
-        }
-    }
-    if (j->p >= j->end) goto bad;
-    j->p++;
+    if (ds_jread_string(&j->r, &b)) goto bad;
+    size_t n = b.len;
     ds_buf_adds(&b, "");
     if (b.oom) goto bad;
     out->t = JV_STR;
-    out->n = b.len;
+    out->n = n;
     out->s = ds_buf_steal(&b);
     return 0;
 bad:
@@ -140,59 +92,52 @@ static int jpush(jv *parent, jv *kid, jv *key)
 
 static int jcontainer(jparser *j, jv *out, int obj)
 {
+    ds_jread *r = &j->r;
+    char close = obj ? '}' : ']';
     out->t = obj ? JV_OBJ : JV_ARR;
-    j->p++;
-    jws(j);
-    if (j->p < j->end && *j->p == (obj ? '}' : ']')) { j->p++; return 0; }
+    r->i++;
+    if (ds_jread_eat(r, close) == 0) return 0;
     for (;;) {
         jv key = {0}, kid = {0};
         jws(j);
         if (obj) {
-            if (j->p >= j->end || *j->p != '"' || jstring(j, &key)) goto bad;
-            jws(j);
-            if (j->p >= j->end || *j->p != ':') { jv_free(&key); goto bad; }
-            j->p++;
+            if (r->i >= r->n || r->s[r->i] != '"' || jstring(j, &key)) return -1;
+            if (ds_jread_eat(r, ':')) { jv_free(&key); return -1; }
         }
-        if (jvalue(j, &kid) || jpush(out, &kid, obj ? &key : NULL)) { jv_free(&kid); jv_free(&key); goto bad; }
-        jws(j);
-        if (j->p < j->end && *j->p == ',') { j->p++; continue; }
-        if (j->p < j->end && *j->p == (obj ? '}' : ']')) { j->p++; return 0; }
-        goto bad;
+        if (jvalue(j, &kid) || jpush(out, &kid, obj ? &key : NULL)) { jv_free(&kid); jv_free(&key); return -1; }
+        if (ds_jread_eat(r, ',') == 0) continue;
+        return ds_jread_eat(r, close);
     }
-bad:
-    return -1;
 }
 
 static int jvalue(jparser *j, jv *out)
 {
+    ds_jread *r = &j->r;
     memset(out, 0, sizeof *out);
     jws(j);
-    if (j->p >= j->end || ++j->depth > JSON_MAX_DEPTH) return -1;
-    const char *start = j->p;
+    if (r->i >= r->n || ++j->depth > JSON_MAX_DEPTH) return -1;
+    size_t start = r->i;
     int rc = 0;
-    char c = *j->p;
+    char c = r->s[r->i];
     if (c == '{' || c == '[') rc = jcontainer(j, out, c == '{');
     else if (c == '"') rc = jstring(j, out);
-    else if (j->end - j->p >= 4 && memcmp(j->p, "null", 4) == 0) { out->t = JV_NULL; j->p += 4; }
-    else if (j->end - j->p >= 4 && memcmp(j->p, "true", 4) == 0) { out->t = JV_BOOL; j->p += 4; }
-    else if (j->end - j->p >= 5 && memcmp(j->p, "false", 5) == 0) { out->t = JV_BOOL; j->p += 5; }
-    else if (c == '-' || (c >= '0' && c <= '9')) {
-        out->t = JV_NUM;
-        while (j->p < j->end && strchr("+-.eE0123456789", *j->p)) j->p++;
-    } else rc = -1;
+    else if (ds_jread_word(r, "null")) out->t = JV_NULL;
+    else if (ds_jread_word(r, "true") || ds_jread_word(r, "false")) out->t = JV_BOOL;
+    else if (ds_jread_number(r)) out->t = JV_NUM;
+    else rc = -1;
     j->depth--;
-    out->raw = start;
-    out->rawn = (size_t)(j->p - start);
+    out->raw = r->s + start;
+    out->rawn = r->i - start;
     if (rc) jv_free(out);
     return rc;
 }
 
 static int jparse(const char *s, size_t n, jv *out)
 {
-    jparser j = {s, s + n, 0};
+    jparser j = {{s, 0, n}, 0};
     if (jvalue(&j, out)) return -1;
     jws(&j);
-    if (j.p != j.end) { jv_free(out); return -1; }
+    if (j.r.i != j.r.n) { jv_free(out); return -1; }
     return 0;
 }
 

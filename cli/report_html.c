@@ -170,6 +170,17 @@ static void millis(ds_buf *b, int64_t ms)
     ds_buf_adds(b, ms < 0 ? "-" : cli_millis(ms, t, sizeof t));
 }
 
+/* p50, p95 and max as three numeric cells, the first one already open:
+ * "P50</td><td class="n">P95</td><td class="n">MAX". */
+static void percentile_cells(ds_buf *b, int64_t p50, int64_t p95, int64_t max)
+{
+    millis(b, p50);
+    ds_buf_adds(b, "</td><td class=\"n\">");
+    millis(b, p95);
+    ds_buf_adds(b, "</td><td class=\"n\">");
+    millis(b, max);
+}
+
 /* State, age, ttl, last duration, entries; the error when failing; stats. */
 static void meta_html(ds_buf *b, const cli_page *p, const cli_page_item *pi)
 {
@@ -268,11 +279,7 @@ static void stats_html(ds_buf *b, const cli_page *p)
     ds_buf_adds(b, "<table class=\"runs\">");
     th(b, rh, 8);
     ds_buf_printf(b, "<tr><td class=\"n\">%lld</td><td class=\"n\">", (long long)r->runs);
-    millis(b, r->p50_ms);
-    ds_buf_adds(b, "</td><td class=\"n\">");
-    millis(b, r->p95_ms);
-    ds_buf_adds(b, "</td><td class=\"n\">");
-    millis(b, r->max_ms);
+    percentile_cells(b, r->p50_ms, r->p95_ms, r->max_ms);
     ds_buf_printf(b, "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">",
                   (long long)r->failed, (long long)r->partial, (long long)r->skipped);
     millis(b, s->total_ms);
@@ -288,11 +295,7 @@ static void stats_html(ds_buf *b, const cli_page *p)
         cli_html_esc(b, it->key);
         ds_buf_printf(b, "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">",
                       (long long)it->computes, (long long)it->failures, (long long)it->longest_streak);
-        millis(b, it->p50_ms);
-        ds_buf_adds(b, "</td><td class=\"n\">");
-        millis(b, it->p95_ms);
-        ds_buf_adds(b, "</td><td class=\"n\">");
-        millis(b, it->max_ms);
+        percentile_cells(b, it->p50_ms, it->p95_ms, it->max_ms);
         ds_buf_printf(b, "</td><td class=\"n\">%.1f%%</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td>"
                          "<td class=\"n\">%.1f%%</td><td class=\"n\">%s</td></tr>",
                       100.0 * it->share, (long long)it->entries, (long long)it->bytes, it->fresh_pct,

@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ds_compiler.h"
+#include "ds_jread.h"
+#include "ds_vec.h"
 
 /* ---------------------------------------------------------------- JSON out */
 
@@ -119,90 +121,24 @@ static char *options_json(const ds_item *it)
 
 /* ---------------------------------------------------------------- JSON in */
 
-typedef struct jp { const char *s; size_t i; } jp;
+/* The plan's JSON columns are read with the one JSON reader (ds_jread.h). */
+typedef ds_jread jp;
 
-static void ws(jp *p)
-{
-    while (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\n' || p->s[p->i] == '\r') p->i++;
-}
+static void ws(jp *p) { ds_jread_ws(p); }
+static int eat(jp *p, char c) { return ds_jread_eat(p, c); }
+static int word(jp *p, const char *w) { return ds_jread_word(p, w); }
+static char peek(const jp *p) { return p->i < p->n ? p->s[p->i] : '\0'; }
+static jp reader(const char *s) { return (jp){s, 0, strlen(s)}; }
 
-static int eat(jp *p, char c)
-{
-    ws(p);
-    if (p->s[p->i] != c) return -1;
-    p->i++;
-    return 0;
-}
-
-static int hex4(const char *s, unsigned *out)
-{
-    unsigned v = 0;
-    for (int k = 0; k < 4; k++) {
-        char c = s[k];
-        v <<= 4;
-        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
-        else return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-static void utf8(ds_buf *b, unsigned cp)
-{
-    if (cp < 0x80) ds_buf_addc(b, (char)cp);
-    else if (cp < 0x800) { ds_buf_addc(b, (char)(0xC0 | cp >> 6)); ds_buf_addc(b, (char)(0x80 | (cp & 0x3F))); }
-    else if (cp < 0x10000) {
-        ds_buf_addc(b, (char)(0xE0 | cp >> 12));
-        ds_buf_addc(b, (char)(0x80 | ((cp >> 6) & 0x3F)));
-        ds_buf_addc(b, (char)(0x80 | (cp & 0x3F)));
-    } else {
-        ds_buf_addc(b, (char)(0xF0 | cp >> 18));
-        ds_buf_addc(b, (char)(0x80 | ((cp >> 12) & 0x3F)));
-        ds_buf_addc(b, (char)(0x80 | ((cp >> 6) & 0x3F)));
-        ds_buf_addc(b, (char)(0x80 | (cp & 0x3F)));
-    }
-}
-
-/* A JSON string at p into *out (malloc'd). -1 when malformed or OOM. */
+/* A JSON string at p into *out (malloc'd). -1 when malformed, when it
+ * holds U+0000 (C strings cannot) or OOM. */
 static int jstring(jp *p, char **out)
 {
     ds_buf b;
     *out = NULL;
-    if (eat(p, '"')) return -1;
     ds_buf_init(&b);
+    if (ds_jread_string(p, &b) || (b.len && memchr(b.p, 0, b.len))) goto bad;
     ds_buf_adds(&b, "");
-    for (;;) {
-        char c = p->s[p->i];
-        if (!c) goto bad;
-        p->i++;
-        if (c == '"') break;
-        if (c != '\\') { ds_buf_addc(&b, c); continue; }
-        c = p->s[p->i++];
-        switch (c) {
-        case '"': case '\\': case '/': ds_buf_addc(&b, c); break;
-        case 'n': ds_buf_addc(&b, '\n'); break;
-        case 't': ds_buf_addc(&b, '\t'); break;
-        case 'r': ds_buf_addc(&b, '\r'); break;
-        case 'b': ds_buf_addc(&b, '\b'); break;
-        case 'f': ds_buf_addc(&b, '\f'); break;
-        case 'u': {
-            unsigned cp, lo;
-            if (hex4(p->s + p->i, &cp)) goto bad;
-            p->i += 4;
-            if (cp >= 0xD800 && cp < 0xDC00 && p->s[p->i] == '\\' && p->s[p->i + 1] == 'u' &&
-                hex4(p->s + p->i + 2, &lo) == 0 && lo >= 0xDC00 && lo < 0xE000) {
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                p->i += 6;
-            }
-            if (cp == 0) goto bad;          /* C strings cannot hold it */
-            utf8(&b, cp);
-            break;
-        }
-        default: goto bad;
-        }
-    }
     if (b.oom) goto bad;
     *out = ds_buf_steal(&b);
     return 0;
@@ -211,20 +147,11 @@ bad:
     return -1;
 }
 
-static int word(jp *p, const char *w)
-{
-    ws(p);
-    size_t n = strlen(w);
-    if (strncmp(p->s + p->i, w, n) != 0) return 0;
-    p->i += n;
-    return 1;
-}
-
 /* One params value into pa (name already set). */
 static int jparam(jp *p, ds_param *pa)
 {
     ws(p);
-    char c = p->s[p->i];
+    char c = peek(p);
     if (c == '"') { pa->type = DS_PARAM_TEXT; return jstring(p, &pa->s); }
     if (word(p, "true")) { pa->type = DS_PARAM_BOOL; pa->i = 1; return 0; }
     if (word(p, "false")) { pa->type = DS_PARAM_BOOL; pa->i = 0; return 0; }
@@ -244,10 +171,7 @@ static int jparam(jp *p, ds_param *pa)
         free(v);
         return rc;
     }
-    size_t start = p->i;
-    if (p->s[p->i] == '-') p->i++;
-    while (strchr("0123456789.eE+-", p->s[p->i]) && p->s[p->i]) p->i++;
-    size_t n = p->i - start;
+    size_t start = p->i, n = ds_jread_number(p);
     if (n == 0 || n > 40) return -1;
     char t[48];
     memcpy(t, p->s + start, n);
@@ -269,12 +193,13 @@ static int jparam(jp *p, ds_param *pa)
 
 static int parse_params(const char *s, ds_item *it)
 {
-    jp p = {s, 0};
+    jp p = reader(s);
+    size_t cap = 0;
     if (eat(&p, '{')) return -1;
     ws(&p);
-    if (p.s[p.i] == '}') { p.i++; goto done; }
+    if (peek(&p) == '}') { p.i++; goto done; }
     for (;;) {
-        ds_param *v = realloc(it->params, (it->nparams + 1) * sizeof *v);
+        ds_param *v = ds_vec_grow(it->params, &cap, it->nparams, sizeof *v);
         if (!v) return -1;
         it->params = v;
         ds_param *pa = &it->params[it->nparams];
@@ -282,49 +207,50 @@ static int parse_params(const char *s, ds_item *it)
         it->nparams++;          /* counted now so ds_item_free frees a half-read entry */
         if (jstring(&p, &pa->name) || eat(&p, ':') || jparam(&p, pa)) return -1;
         ws(&p);
-        if (p.s[p.i] == ',') { p.i++; continue; }
+        if (peek(&p) == ',') { p.i++; continue; }
         if (eat(&p, '}')) return -1;
         break;
     }
 done:
     ws(&p);
-    return p.s[p.i] ? -1 : 0;
+    return p.i < p.n ? -1 : 0;
 }
 
 /* A JSON array of strings into *v / *n (appending). */
 static int jstrings(jp *p, char ***v, size_t *n)
 {
+    size_t cap = *n;        /* *v holds exactly *n: the first growth reallocates */
     if (eat(p, '[')) return -1;
     ws(p);
-    if (p->s[p->i] == ']') { p->i++; return 0; }
+    if (peek(p) == ']') { p->i++; return 0; }
     for (;;) {
-        char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+        char **nv = ds_vec_grow(*v, &cap, *n, sizeof *nv);
         if (!nv) return -1;
         *v = nv;
         if (jstring(p, &nv[*n])) return -1;
         (*n)++;
         ws(p);
-        if (p->s[p->i] == ',') { p->i++; continue; }
+        if (peek(p) == ',') { p->i++; continue; }
         return eat(p, ']');
     }
 }
 
 static int parse_tags(const char *s, ds_item *it)
 {
-    jp p = {s, 0};
+    jp p = reader(s);
     if (jstrings(&p, &it->tags, &it->ntags)) return -1;
     ws(&p);
-    return p.s[p.i] ? -1 : 0;
+    return p.i < p.n ? -1 : 0;
 }
 
 static int parse_options(const char *s, ds_item *it)
 {
-    jp p = {s, 0};
+    jp p = reader(s);
     char *k = NULL;
     int rc = -1;
     if (eat(&p, '{')) return -1;
     ws(&p);
-    if (p.s[p.i] == '}') { p.i++; goto done; }
+    if (peek(&p) == '}') { p.i++; goto done; }
     for (;;) {
         char **slot = NULL;
         if (jstring(&p, &k) || eat(&p, ':')) goto out;
@@ -340,13 +266,13 @@ static int parse_options(const char *s, ds_item *it)
         free(k);
         k = NULL;
         ws(&p);
-        if (p.s[p.i] == ',') { p.i++; continue; }
+        if (peek(&p) == ',') { p.i++; continue; }
         if (eat(&p, '}')) goto out;
         break;
     }
 done:
     ws(&p);
-    rc = p.s[p.i] ? -1 : 0;
+    rc = p.i < p.n ? -1 : 0;
 out:
     free(k);
     return rc;

@@ -11,7 +11,7 @@
  * The engine's describe does the prepare (SQLite: under the authorizer that
  * also guards the runtime's prepares, engine/sqlite/sqlite_auth.c).
  *
- * Positions follow the contract: an SQLite error with an offset points at that
+ * Positions (docs/checking.md, the error/position table): an SQLite error with an offset points at that
  * token inside the YAML file, an undeclared parameter at its use, a second
  * statement at its start, shape-vs-columns at `shape`, a missing x/y/series_by
  * column at that field, an unused parameter at its params entry, anything else
@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 #include "ds_compiler.h"
+#include "ds_vec.h"
 #include "engine.h"
 
 /* ---------------------------------------------------------------- tokens */
@@ -264,15 +265,14 @@ int ds_sql_scan_query(const char *q, ds_sql_scan *s)
             }
         }
     }
+    size_t pcap = 0;
     for (size_t k = 0; k < ts.n; k++) {
         const ds_sql_tok *t = &ts.v[k];
         if (t->t == DS_TK_BAD && s->unterminated < 0) s->unterminated = (long)t->off;
         if (t->t != DS_TK_PARAM) continue;
-        if (s->nparams % 8 == 0) {
-            ds_sql_param_use *v = realloc(s->params, (s->nparams + 8) * sizeof *v);
-            if (!v) { rc = -1; goto out; }
-            s->params = v;
-        }
+        ds_sql_param_use *v = ds_vec_grow(s->params, &pcap, s->nparams, sizeof *v);
+        if (!v) { rc = -1; goto out; }
+        s->params = v;
         ds_sql_param_use *u = &s->params[s->nparams];
         u->off = t->off;
         u->positional = q[t->off] == '?';
@@ -465,7 +465,7 @@ static ds_mark field_mark(const ds_item *it, ds_mark m)
     return m.line ? m : it->m_shape.line ? it->m_shape : it->m_query;
 }
 
-/* Result columns against the item's shape (contract section 2). */
+/* Result columns against the item's shape (docs/spec-reference.md, docs/checking.md). */
 static int check_columns(ds_item *it, const ds_describe *st, ds_diag *d)
 {
     int rc = 0, n = st->ncols;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include "ds_compiler.h"
+#include "ds_vec.h"
 #include "engine.h"
 
 /* Words that end a table reference, so they are never taken for an alias. */
@@ -57,7 +58,7 @@ static void filter_columns(ds_db *db, const char *q, const ds_sql_toks *ts, cons
         "INTERSECT", "VALUES", "LEFT", "RIGHT", "INNER", "CROSS", "NATURAL", NULL
     };
     char **seen = NULL;
-    size_t nseen = 0;
+    size_t nseen = 0, seen_cap = 0;
     int in = 0;
     for (size_t i = 0; i < ts->n; i++) {
         const ds_sql_tok *t = &ts->v[i];
@@ -81,7 +82,7 @@ static void filter_columns(ds_db *db, const char *q, const ds_sql_toks *ts, cons
         for (size_t k = 0; ok && k < nseen; k++)
             if (strcasecmp(seen[k], name) == 0) ok = 0;
         if (ok) {
-            char **v = realloc(seen, (nseen + 1) * sizeof *v);
+            char **v = ds_vec_grow(seen, &seen_cap, nseen, sizeof *v);
             if (v) {
                 seen = v;
                 seen[nseen++] = name;
@@ -101,7 +102,7 @@ static int lint_item(ds_db *db, const ds_item *it, int64_t min_rows, ds_diag *d)
 {
     ds_sql_toks ts = {0};
     char **scans = NULL, **warned = NULL;
-    size_t nscans = 0, nwarned = 0;
+    size_t nscans = 0, nwarned = 0, warned_cap = 0;
     int r = 0;
     if (ds_sql_tokenize(it->query, &ts) || ds_db_full_scans(db, it->query, &scans, &nscans)) { r = -1; goto out; }
     for (size_t s = 0; s < nscans; s++) {
@@ -124,7 +125,7 @@ static int lint_item(ds_db *db, const ds_item *it, int64_t min_rows, ds_diag *d)
             ds_warning(d, it->file, it->m_query.line, it->m_query.col, it->key,
                        "query scans all %lld rows of table '%s' without an index", (long long)rows, table);
         ds_buf_free(&cols);
-        char **v = realloc(warned, (nwarned + 1) * sizeof *v);
+        char **v = ds_vec_grow(warned, &warned_cap, nwarned, sizeof *v);
         if (!v) { free(table); r = -1; goto out; }
         warned = v;
         warned[nwarned++] = table;

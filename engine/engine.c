@@ -91,6 +91,8 @@ const char *ds_engine_missing(const ds_engine *e)
     if (!e->cache_scan) return "cache_scan";
     if (!e->cache_clear) return "cache_clear";
     if (!e->explain) return "explain";
+    if (!e->history_load) return "history_load";
+    if (!e->history_totals) return "history_totals";
     if (!e->errmsg) return "errmsg";
     return NULL;
 }
@@ -325,4 +327,22 @@ void ds_describe_free(ds_describe *x)
     for (int i = 0; x->cols && i < x->ncols; i++) free(x->cols[i]);
     free(x->cols);
     memset(x, 0, sizeof *x);
+}
+
+/* ---------------------------------------------------------------- history */
+
+int ds_history_load(ds_db *db, int64_t from, int64_t to, ds_history *h, ds_diag *d)
+{
+    memset(h, 0, sizeof *h);
+    int rc = db->eng->history_load(db, from, to, h, d);
+    if (rc) ds_history_free(h);
+    return rc;
+}
+
+int ds_history_totals(ds_db *db, ds_hist_totals *out, ds_diag *d)
+{
+    memset(out, 0, sizeof *out);
+    int rc = db->eng->history_totals(db, out, d);
+    if (rc) ds_hist_totals_free(out);
+    return rc;
 }

@@ -36,6 +36,7 @@
 #include <stdatomic.h>
 #include "ds_cache.h"
 #include "ds_read.h"
+#include "ds_history.h"
 
 typedef struct ds_engine ds_engine;
 
@@ -176,6 +177,22 @@ struct ds_engine {
      * bound: e->qp rows, or e->qp_error when it no longer prepares. 0, -1 on
      * a database error or OOM (in d). */
     int (*explain)(ds_db *db, ds_explain *e, ds_diag *d);
+    /* The history (runtime/ds_history.h; stats, report, status --format
+     * prometheus), read on a store connection; runtime/ds_stats.c does the
+     * arithmetic. engine.c zeroes the output before the call and frees it
+     * when the call fails, so an engine only appends. Tables written before
+     * the history existed (no history tables yet) read as an empty history,
+     * never as an error.
+     * history_load: into h->a the attempts with from <= at <= to and the
+     * successes before from whose value was live at from (expires_at >
+     * from), ordered by time then insertion; into h->r the runs started in
+     * [from, to], by start time. Both in one read transaction. 0, -1 (d,
+     * DS_DBERROR). */
+    int (*history_load)(ds_db *db, int64_t from, int64_t to, ds_history *h, ds_diag *d);
+    /* history_totals: per key (sorted by strcmp: ds_hist_totals_find
+     * bisects) the attempts and failures over the whole retained history;
+     * the newest run's start and finish and the number of runs. 0, -1. */
+    int (*history_totals)(ds_db *db, ds_hist_totals *out, ds_diag *d);
     /* The connection's last error message, for a failed migrated(). */
     const char *(*errmsg)(ds_db *db);
 };

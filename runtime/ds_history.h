@@ -3,10 +3,12 @@
  * it: what `dashspec stats`, `dashspec report` and `status --format
  * prometheus` show.
  *
- * The rows are written by the writer (runtime/ds_cache.c, one
- * dashspec_history row per attempt in the attempt's own transaction) and read
- * back here through plain C structs: engine/sqlite/sqlite_history.c owns the
- * SQL, runtime/ds_stats.c the arithmetic (pure functions, no database).
+ * The rows are written by the writer (the engine's put / fail / record_run,
+ * one history row per attempt in the attempt's own transaction) and read
+ * back through two engine operations (history_load, history_totals:
+ * engine/engine.h, docs/architecture.md) into the plain C structs below;
+ * engine/sqlite/sqlite_history.c is the SQLite side. runtime/ds_stats.c owns
+ * the arithmetic (pure functions, no database) and the frees.
  *
  * Times are Unix seconds (UTC). A period is [from, to]: attempts and runs
  * with from <= time <= to count; freshness is measured over [from, to).
@@ -43,13 +45,14 @@ typedef struct ds_history {
     size_t nr;
 } ds_history;
 
-/* Loads, on a read-only connection to db_path, the attempts that matter for
+/* Loads, on db (a store connection the caller opened, read-only is
+ * enough; one engine call, engine/engine.c), the attempts that matter for
  * the period [from, to]: those made in it, and the successes before it whose
  * value was still live at `from` (they make the period's start fresh); and
  * the runs started in it. A database without the history tables (never run
  * since migration 002) has an empty history. Returns 0, or -1 with the error
  * in d (DS_DBERROR); h is always initialized: free it with ds_history_free. */
-int ds_history_load(const char *db_path, int64_t from, int64_t to, ds_history *h, ds_diag *d);
+int ds_history_load(ds_db *db, int64_t from, int64_t to, ds_history *h, ds_diag *d);
 void ds_history_free(ds_history *h);
 
 /* Per key totals over the whole retained history. */
@@ -65,10 +68,10 @@ typedef struct ds_hist_totals {
     int64_t runs;           /* rows in dashspec_runs */
 } ds_hist_totals;
 
-/* Reads the totals (one GROUP BY over dashspec_history, the newest
- * dashspec_runs row) on a read-only connection. Returns 0, or -1 (d,
- * DS_DBERROR); free with ds_hist_totals_free. */
-int ds_history_totals(const char *db_path, ds_hist_totals *out, ds_diag *d);
+/* Reads the totals (per key over the whole history, the newest run and the
+ * number of runs) on db (one engine call). Returns 0, or -1 (d,
+ * DS_DBERROR); out is always initialized: free with ds_hist_totals_free. */
+int ds_history_totals(ds_db *db, ds_hist_totals *out, ds_diag *d);
 void ds_hist_totals_free(ds_hist_totals *t);
 /* The totals of key, or NULL. */
 const ds_hist_total *ds_hist_totals_find(const ds_hist_totals *t, const char *key);

@@ -40,11 +40,15 @@ void ds_value_free(ds_value *v)
 /* ---------------------------------------------------------------- status */
 
 /* ORDER: follows enum ds_freshness. */
-static const char *const freshness_names[] = {"fresh", "expired", "missing"};
+static const char *const freshness_names[] = {
+    [DS_FRESH] = "fresh", [DS_EXPIRED] = "expired", [DS_MISSING] = "missing",
+};
+_Static_assert(sizeof freshness_names / sizeof freshness_names[0] == DS_MISSING + 1,
+               "one name per freshness");
 
 const char *ds_freshness_name(ds_freshness f)
 {
-    return (unsigned)f < 3 ? freshness_names[f] : "?";
+    return (unsigned)f < sizeof freshness_names / sizeof freshness_names[0] ? freshness_names[f] : "?";
 }
 
 static int cmp_item_key(const void *k, const void *it)
@@ -95,7 +99,8 @@ static int scan_row(void *ctx, const char *k, const char *created, const char *e
 
 /* Reads dashboard_cache once: which plan items have a value and whether it
  * is fresh, and the orphans. Fresh is the engine's `expires_at > now` on the
- * stored value, exactly what `get` and the origin's monitoring queries use. */
+ * stored value, exactly what `get` and a dashboard's own SQL use
+ * (docs/architecture.md, dashboard_cache). */
 static int scan_cache(ds_db *db, const ds_plan *p, unsigned char *has, ds_report *r, ds_diag *d)
 {
     scan_ctx c = {p, has, r, 0, d};
@@ -180,8 +185,13 @@ out:
 }
 
 /* ORDER: follows enum ds_due_reason. */
-static const char *const due_names[] = {NULL, "missing", "expired", "refresh", "changed", "forced", "backoff",
-                                        "future"};
+/* status --json's "due" (docs/reading.md); not due is null. */
+static const char *const due_names[] = {
+    [DS_DUE_NOT] = NULL, [DS_DUE_MISSING] = "missing", [DS_DUE_EXPIRED] = "expired",
+    [DS_DUE_REFRESH] = "refresh", [DS_DUE_CHANGED] = "changed", [DS_DUE_FORCED] = "forced",
+    [DS_DUE_BACKOFF] = "backoff", [DS_DUE_FUTURE] = "future",
+};
+_Static_assert(sizeof due_names / sizeof due_names[0] == DS_DUE_FUTURE + 1, "one name per due reason");
 
 static void json_num_or_null(ds_buf *b, int64_t v, int known)
 {

@@ -81,7 +81,7 @@ typedef struct ds_report {
 ds_status ds_read_status(const char *db_path, int64_t now, ds_report *out, ds_diag *d);
 void ds_report_free(ds_report *r);
 /* Appends the report as one JSON object (status --json, documented in
- * docs/commands.md) and a newline. Cannot fail (b records OOM). */
+ * docs/reading.md) and a newline. Cannot fail (b records OOM). */
 void ds_report_json(const ds_report *r, ds_buf *b);
 
 /* ---------------------------------------------------------------- clear */

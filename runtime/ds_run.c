@@ -35,6 +35,7 @@
 #include <unistd.h>
 #include "ds_compiler.h"
 #include "ds_run_int.h"
+#include "ds_vec.h"
 
 /* --watch looks for a plan replaced by `compile` this often. */
 #define PLAN_CHECK_MS 2000
@@ -107,7 +108,7 @@ static int add_cfail(runner *R, const char *name, const char *msg)
 {
     for (size_t i = 0; i < R->ncf; i++)
         if (strcmp(R->cf[i].name, name) == 0) return 0;   /* the first error wins */
-    cfail *v = realloc(R->cf, (R->ncf + 1) * sizeof *v);
+    cfail *v = ds_vec_grow(R->cf, &R->cf_cap, R->ncf, sizeof *v);
     if (!v) return -1;
     R->cf = v;
     v[R->ncf].name = ds_strdup(name);
@@ -168,7 +169,7 @@ static void free_cfails(runner *R)
     for (size_t i = 0; i < R->ncf; i++) { free(R->cf[i].name); free(R->cf[i].msg); }
     free(R->cf);
     R->cf = NULL;
-    R->ncf = 0;
+    R->ncf = R->cf_cap = 0;
 }
 
 /* ---------------------------------------------------------------- connections */

@@ -43,7 +43,7 @@ typedef struct runner {
     int jobs;
     int64_t busy_ms;
     cfail *cf;
-    size_t ncf;
+    size_t ncf, cf_cap;     /* ds_vec */
     int reported_cf;        /* compile failures go into the first cycle only */
     int dbfail;             /* the database cannot be written: stop */
     int64_t mono0;          /* monotonic ms at the start */
@@ -65,7 +65,7 @@ void ds_run_emit(const runner *R, ds_run_out where, const char *text);
 void ds_run_serial(runner *R, job **due, size_t n, int64_t now);
 void ds_run_parallel(runner *R, job **due, size_t n, int nthreads, int64_t now);
 
-/* ds_summary.c: the contract's summary object on one line (malloc'd), or
+/* ds_summary.c: the run's summary object (docs/run.md) on one line (malloc'd), or
  * NULL on OOM; fills *t. Keys are in plan (key) order whatever order the
  * items finished in. */
 char *ds_run_summary_json(const job *jobs, size_t n, const cfail *cf, size_t ncf, int64_t duration_ms, tally *t);

@@ -198,9 +198,10 @@ static void json_time(ds_buf *b, int64_t t)
     ds_json_string(b, ts, strlen(ts));
 }
 
-/* -1 (unknown) as null. */
-static void json_opt(ds_buf *b, int64_t v)
+/* prefix (the field's name), then v, -1 (unknown) as null. */
+static void json_opt(ds_buf *b, const char *prefix, int64_t v)
 {
+    ds_buf_adds(b, prefix);
     if (v < 0) ds_buf_adds(b, "null");
     else ds_json_int(b, v);
 }
@@ -218,12 +219,10 @@ void ds_stats_json(const ds_stats *s, ds_buf *b)
     ds_buf_adds(b, ",\"to\":");
     json_time(b, s->to);
     const ds_run_stats *r = &s->runs;
-    ds_buf_printf(b, ",\"runs\":{\"count\":%lld,\"p50_ms\":", (long long)r->runs);
-    json_opt(b, r->p50_ms);
-    ds_buf_adds(b, ",\"p95_ms\":");
-    json_opt(b, r->p95_ms);
-    ds_buf_adds(b, ",\"max_ms\":");
-    json_opt(b, r->max_ms);
+    ds_buf_printf(b, ",\"runs\":{\"count\":%lld", (long long)r->runs);
+    json_opt(b, ",\"p50_ms\":", r->p50_ms);
+    json_opt(b, ",\"p95_ms\":", r->p95_ms);
+    json_opt(b, ",\"max_ms\":", r->max_ms);
     ds_buf_printf(b, ",\"skipped\":%lld,\"failed\":%lld,\"partial\":%lld,\"items_failed\":%lld}",
                   (long long)r->skipped, (long long)r->failed, (long long)r->partial,
                   (long long)r->items_failed);
@@ -234,19 +233,15 @@ void ds_stats_json(const ds_stats *s, ds_buf *b)
         json_str(b, it->key);
         ds_buf_adds(b, ",\"group\":");
         json_str(b, it->group);
-        ds_buf_printf(b, ",\"computes\":%lld,\"failures\":%lld,\"longest_failure_streak\":%lld,\"p50_ms\":",
+        ds_buf_printf(b, ",\"computes\":%lld,\"failures\":%lld,\"longest_failure_streak\":%lld",
                       (long long)it->computes, (long long)it->failures, (long long)it->longest_streak);
-        json_opt(b, it->p50_ms);
-        ds_buf_adds(b, ",\"p95_ms\":");
-        json_opt(b, it->p95_ms);
-        ds_buf_adds(b, ",\"max_ms\":");
-        json_opt(b, it->max_ms);
+        json_opt(b, ",\"p50_ms\":", it->p50_ms);
+        json_opt(b, ",\"p95_ms\":", it->p95_ms);
+        json_opt(b, ",\"max_ms\":", it->max_ms);
         ds_buf_printf(b, ",\"query_ms\":%lld,\"share\":", (long long)it->total_ms);
         ds_json_double(b, it->share);
-        ds_buf_adds(b, ",\"entries\":");
-        json_opt(b, it->entries);
-        ds_buf_adds(b, ",\"bytes\":");
-        json_opt(b, it->bytes);
+        json_opt(b, ",\"entries\":", it->entries);
+        json_opt(b, ",\"bytes\":", it->bytes);
         ds_buf_adds(b, ",\"fresh_pct\":");
         ds_json_double(b, it->fresh_pct);
         ds_buf_printf(b, ",\"longest_stale_s\":%lld,\"last_error\":", (long long)it->longest_gap_s);
@@ -254,4 +249,36 @@ void ds_stats_json(const ds_stats *s, ds_buf *b)
         ds_buf_addc(b, '}');
     }
     ds_buf_adds(b, "]}\n");
+}
+
+/* ---------------------------------------------------------------- history frees */
+
+void ds_history_free(ds_history *h)
+{
+    for (size_t i = 0; i < h->na; i++) {
+        free(h->a[i].key);
+        free(h->a[i].error);
+    }
+    free(h->a);
+    free(h->r);
+    memset(h, 0, sizeof *h);
+}
+
+void ds_hist_totals_free(ds_hist_totals *t)
+{
+    for (size_t i = 0; i < t->n; i++) free(t->t[i].key);
+    free(t->t);
+    memset(t, 0, sizeof *t);
+}
+
+const ds_hist_total *ds_hist_totals_find(const ds_hist_totals *t, const char *key)
+{
+    size_t a = 0, b = t->n;
+    while (a < b) {     /* by key, strcmp order (history_totals, engine/engine.h) */
+        size_t m = a + (b - a) / 2;
+        int c = strcmp(t->t[m].key, key);
+        if (c == 0) return &t->t[m];
+        if (c < 0) a = m + 1; else b = m;
+    }
+    return NULL;
 }

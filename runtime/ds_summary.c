@@ -1,6 +1,6 @@
 /*
  * ds_summary.c — the summary a run prints and records in dashspec_runs
- * (contract section 4, docs/commands.md), written with common/ds_json.c's
+ * (docs/run.md, "The summary"), written with common/ds_json.c's
  * writer: exact integers, every string (keys included) with invalid UTF-8
  * repaired, one line.
  */

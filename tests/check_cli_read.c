@@ -395,6 +395,12 @@ START_TEST(cli_get)
     DS_RUN(&p, "get", "--db", f.db, "--stale", "nothing_here");
     ck_assert_int_eq(p.status, 3);
     ds_proc_free(&p);
+    /* The user's key reaches the terminal through the sanitizer. */
+    DS_RUN(&p, "get", "--db", f.db, "no\033[2Jthing");
+    ck_assert_int_eq(p.status, 3);
+    ck_assert_ptr_null(strchr(p.err, '\033'));
+    ck_assert_ptr_nonnull(strstr(p.err, "missing"));
+    ds_proc_free(&p);
 
     /* A key no longer in the plan is still served while its row lasts. */
     DS_RUN(&p, "get", "--db", f.db, "gone_item", "--now", "2026-02-12 10:05:00");
@@ -700,7 +706,7 @@ END_TEST
 START_TEST(cli_migrate)
 {
     char *dir = ds_tmpdir();
-    char *db = ds_write(dir, "app.db", "");
+    char *db = ds_write(dir, "app\033]0;t\a.db", "");
     char *missing = ds_asprintf("%s/missing.db", dir);
     ds_proc p;
     DS_RUN(&p, "migrate", "--db", missing);
@@ -710,6 +716,8 @@ START_TEST(cli_migrate)
     DS_RUN(&p, "migrate", "--db", db);
     ck_assert_int_eq(p.status, 0);
     ck_assert_ptr_nonnull(strstr(p.out, "created dashspec tables in "));
+    ck_assert_ptr_null(strchr(p.out, '\033'));     /* the path went through the sanitizer */
+    ck_assert_ptr_null(strchr(p.out, '\a'));
     ds_proc_free(&p);
     DS_RUN(&p, "migrate", "--db", db);
     ck_assert_int_eq(p.status, 0);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ds_jread.h"
 #include "ds_runtime.h"
 #include "ds_test.h"
 
@@ -405,6 +406,48 @@ END_TEST
 
 /* ---------------------------------------------------------------- cells */
 
+/* The one JSON reader (common/ds_jread.h): strings decoded, surrogate
+ * pairs joined, a lone surrogate as U+FFFD, raw control bytes refused,
+ * numbers kept as their exact text. */
+START_TEST(reader_pieces)
+{
+    static const struct { const char *in, *out; } ok[] = {
+        {"\"a\\\"b\\/\\n\"", "a\"b/\n"},
+        {" \"\\u00e9\\ud83d\\ude00\"", "\xc3\xa9\xf0\x9f\x98\x80"},
+        {"\"x\\ud800y\"", "x\xef\xbf\xbdy"},
+        {"\"\\udc00\"", "\xef\xbf\xbd"},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        ds_jread j = {ok[i].in, 0, strlen(ok[i].in)};
+        ds_buf b;
+        ds_buf_init(&b);
+        ck_assert_msg(ds_jread_string(&j, &b) == 0, "%s", ok[i].in);
+        ds_buf_adds(&b, "");
+        ck_assert_str_eq(b.p, ok[i].out);
+        ck_assert_uint_eq(j.i, j.n);
+        ds_buf_free(&b);
+    }
+    static const char *const bad[] = {"\"a", "\"\\x\"", "\"\\u12\"", "\"a\tb\"", "'a'", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ds_jread j = {bad[i], 0, strlen(bad[i])};
+        ds_buf b;
+        ds_buf_init(&b);
+        ck_assert_msg(ds_jread_string(&j, &b) == -1, "'%s' read", bad[i]);
+        ds_buf_free(&b);
+    }
+    const char *num = " -12345678901234567890.5e-3,";
+    ds_jread j = {num, 0, strlen(num)};
+    size_t n = ds_jread_number(&j);
+    ck_assert_uint_eq(n, strlen("-12345678901234567890.5e-3"));
+    ck_assert_int_eq(memcmp(num + 1, "-12345678901234567890.5e-3", n), 0);
+    ck_assert_int_eq(ds_jread_eat(&j, ','), 0);
+    ds_jread w = {"  true x", 0, 8};
+    ck_assert_int_eq(ds_jread_word(&w, "true"), 1);
+    ck_assert_int_eq(ds_jread_word(&w, "y"), 0);
+    ck_assert_uint_eq(ds_jread_number(&w), 0);
+}
+END_TEST
+
 START_TEST(cells)
 {
     ds_buf b;
@@ -449,6 +492,7 @@ Suite *json_suite(void)
     tcase_add_test(tc, strings_vs_python);
     tcase_add_test(tc, strings_long);
     tcase_add_test(tc, cells);
+    tcase_add_test(tc, reader_pieces);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include "ds_compiler.h"
 #include "ds_test.h"
+#include "ds_vec.h"
 #include "sqlite/sqlite_int.h"
 
 static ds_item *push(ds_plan *p, const char *key)
@@ -418,6 +419,49 @@ START_TEST(load_without_table_and_damaged_rows)
 }
 END_TEST
 
+/* Loading a plan grows tags and params geometrically (ds_vec): 100k tags
+ * and 2k params take a logarithmic number of reallocations, not one each
+ * (one each was quadratic: over 30 s under ASan). */
+START_TEST(load_many_tags_grows_geometrically)
+{
+    enum { NTAGS = 100000, NPARAMS = 2000 };
+    ds_db *db = migrated();
+    ds_plan p, back;
+    ds_diag d;
+    int changed = -1;
+    ds_plan_init(&p);
+    ds_diag_init(&d);
+    ds_item *it = push(&p, "many");
+    it->tags = calloc(NTAGS, sizeof *it->tags);
+    ck_assert_ptr_nonnull(it->tags);
+    for (size_t i = 0; i < NTAGS; i++) {
+        char t[16];
+        snprintf(t, sizeof t, "t%06zu", i);
+        it->tags[it->ntags++] = strdup(t);
+    }
+    for (int i = 0; i < NPARAMS; i++) {
+        char n[16];
+        snprintf(n, sizeof n, ":p%d", i);
+        param(it, n, DS_PARAM_INT, i, 0, NULL);
+    }
+    ck_assert_int_eq(ds_plan_store(db, &p, &changed, &d), 0);
+    unsigned long before = ds_vec_growths();
+    ck_assert_int_eq(ds_plan_load(db, &back, &d), 0);
+    unsigned long growths = ds_vec_growths() - before;
+    ck_assert_uint_eq(back.n, 1);
+    ck_assert_uint_eq(back.items[0].ntags, NTAGS);
+    ck_assert_str_eq(back.items[0].tags[NTAGS - 1], "t099999");
+    ck_assert_uint_eq(back.items[0].nparams, NPARAMS);
+    ck_assert(back.items[0].params[NPARAMS - 1].i == NPARAMS - 1);
+    /* log2(100000 / 16) + log2(2000 / 16) is about 20; one per element is 102000. */
+    ck_assert_msg(growths > 0 && growths <= 40, "%lu reallocations", growths);
+    ds_plan_free(&back);
+    ds_plan_free(&p);
+    ds_diag_free(&d);
+    ds_db_close(db);
+}
+END_TEST
+
 Suite *plan_suite(void)
 {
     Suite *s = suite_create("plan");
@@ -430,6 +474,7 @@ Suite *plan_suite(void)
     tcase_add_test(tc, store_is_one_transaction);
     tcase_add_test(tc, bad_items_are_never_stored);
     tcase_add_test(tc, load_without_table_and_damaged_rows);
+    tcase_add_test(tc, load_many_tags_grows_geometrically);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -54,5 +54,7 @@ const ds_engine ds_sqlite_engine = {
     .cache_scan = ds_sqlite_cache_scan,
     .cache_clear = ds_sqlite_cache_clear,
     .explain = ds_sqlite_explain,
+    .history_load = ds_sqlite_history_load,
+    .history_totals = ds_sqlite_history_totals,
     .errmsg = ds_sqlite_errmsg,
 };

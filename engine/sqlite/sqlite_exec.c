@@ -19,11 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "ds_htab.h"
+#include "ds_vec.h"
 #include "sqlite_int.h"
 
 /* One prepared statement, found by the item's key. */
 typedef struct slot {
-    char *key;              /* NULL = empty slot */
+    char *key;
     char *sql;
     sqlite3_stmt *st;
 } slot;
@@ -33,8 +35,9 @@ typedef struct sq_exec {
     ds_db *db;
     sqlite3 *h;
     ds_sqlite_auth auth;                   /* the authorizer's first refusal */
-    slot *slots;                        /* open addressing, power-of-two size */
-    size_t nslots, used;
+    slot *slots;                        /* prepared statements, by first use */
+    size_t nslots, slots_cap;           /* ds_vec */
+    ds_htab index;                      /* item key -> slots[] (common/ds_htab.h) */
     int64_t deadline_ns;                /* of the running query; 0 = none */
     int timed_out;
     const volatile sig_atomic_t *cancel_sig;    /* set by a signal handler of this thread */
@@ -142,6 +145,7 @@ void ds_sqlite_source_close(ds_exec *b)
         free(x->slots[i].sql);
     }
     free(x->slots);
+    ds_htab_free(&x->index);
     free(x->cells);
     free(x->cols);
     ds_db_close(x->db);
@@ -164,28 +168,26 @@ void ds_sqlite_source_cancel_on(ds_exec *b, const volatile sig_atomic_t *sig, co
 
 /* ---------------------------------------------------------------- statement cache */
 
-static uint64_t hash_str(const char *s)
+static int slot_eq(const void *ctx, size_t idx, const void *key)
 {
-    uint64_t h = 14695981039346656037ULL;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return strcmp(((const sq_exec *)ctx)->slots[idx].key, key) == 0;
 }
 
-static int grow(sq_exec *x)
+/* The slot of key, added (key copied, no statement) on first use. NULL on OOM. */
+static slot *slot_for(sq_exec *x, const char *key)
 {
-    size_t n = x->nslots ? x->nslots * 2 : 64;
-    slot *v = calloc(n, sizeof *v);
-    if (!v) return -1;
-    for (size_t i = 0; i < x->nslots; i++) {
-        if (!x->slots[i].key) continue;
-        size_t j = hash_str(x->slots[i].key) & (n - 1);
-        while (v[j].key) j = (j + 1) & (n - 1);
-        v[j] = x->slots[i];
-    }
-    free(x->slots);
+    uint64_t h = ds_hash_bytes(key, strlen(key));
+    if (ds_htab_room(&x->index)) return NULL;
+    ds_htab_slot *e = ds_htab_find(&x->index, h, slot_eq, x, key);
+    if (e->idx1) return &x->slots[e->idx1 - 1];
+    slot *v = ds_vec_grow(x->slots, &x->slots_cap, x->nslots, sizeof *v);
+    if (!v) return NULL;
     x->slots = v;
-    x->nslots = n;
-    return 0;
+    slot *s = &v[x->nslots];
+    memset(s, 0, sizeof *s);
+    if (!(s->key = ds_strdup(key))) return NULL;
+    ds_htab_put(&x->index, e, h, x->nslots++);
+    return s;
 }
 
 /* Is the rest of a query after its first statement empty (blanks, comments)? */
@@ -203,21 +205,14 @@ static int only_blank(sqlite3 *h, const char *tail)
 /* The prepared statement for it, preparing it on first use. NULL with *err. */
 static sqlite3_stmt *statement(sq_exec *x, const ds_item *it, char **err)
 {
-    if (x->used * 2 >= x->nslots && grow(x)) { *err = ds_strdup("out of memory"); return NULL; }
-    size_t j = hash_str(it->key) & (x->nslots - 1);
-    while (x->slots[j].key && strcmp(x->slots[j].key, it->key) != 0) j = (j + 1) & (x->nslots - 1);
-    slot *s = &x->slots[j];
-    if (s->key && s->st && s->sql && strcmp(s->sql, it->query) == 0) return s->st;
+    slot *s = slot_for(x, it->key);
+    if (!s) { *err = ds_strdup("out of memory"); return NULL; }
+    if (s->st && s->sql && strcmp(s->sql, it->query) == 0) return s->st;
     /* A new key, or a plan replaced under --watch with new SQL for the key. */
-    if (s->key) {
-        sqlite3_finalize(s->st);
-        free(s->sql);
-        s->st = NULL;
-        s->sql = NULL;
-    } else {
-        if (!(s->key = ds_strdup(it->key))) { *err = ds_strdup("out of memory"); return NULL; }
-        x->used++;
-    }
+    sqlite3_finalize(s->st);
+    free(s->sql);
+    s->st = NULL;
+    s->sql = NULL;
     if (!(s->sql = ds_strdup(it->query))) { *err = ds_strdup("out of memory"); return NULL; }
     sqlite3_stmt *st = NULL;
     const char *tail = NULL;

@@ -1,10 +1,11 @@
 /*
- * sqlite_history.c — SQLite side of the history (runtime/ds_history.h): reads
- * dashspec_history and dashspec_runs back into plain C structs. The writes
- * are in runtime/ds_cache.c, inside each attempt's transaction.
+ * sqlite_history.c — the SQLite engine's history_load and history_totals
+ * (engine/engine.h, runtime/ds_history.h): reads dashspec_history and
+ * dashspec_runs back into plain C structs. The writes are in
+ * sqlite_writer.c, inside each attempt's transaction.
  *
- * Read-only connections only; a database without the tables (migration 002
- * not applied yet) reads as an empty history, never as an error.
+ * A database without the tables (migration 002 not applied yet) reads as
+ * an empty history, never as an error.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -123,31 +124,17 @@ static int load_runs(sqlite3 *h, const char *path, int64_t from, int64_t to, ds_
     return bad ? -1 : 0;
 }
 
-int ds_history_load(const char *db_path, int64_t from, int64_t to, ds_history *h, ds_diag *d)
+int ds_sqlite_history_load(ds_db *db, int64_t from, int64_t to, ds_history *h, ds_diag *d)
 {
-    memset(h, 0, sizeof *h);
-    ds_db *db = NULL;
-    if (ds_db_open(db_path, DS_DB_READONLY, &db, d)) return -1;
     sqlite3 *sh = ds_sqlite_handle(db);
-    int rc = 0;
-    /* One read transaction: the attempts and the runs agree. */
-    sqlite3_exec(sh, "BEGIN", NULL, NULL, NULL);
-    if (load_attempts(sh, db_path, from, to, h, d) || load_runs(sh, db_path, from, to, h, d)) rc = -1;
-    sqlite3_exec(sh, "COMMIT", NULL, NULL, NULL);
-    ds_db_close(db);
-    if (rc) ds_history_free(h);
+    const char *path = ds_sqlite_target(db);
+    /* One read transaction: the attempts and the runs agree. Inside a
+     * caller's snapshot (autocommit off) that snapshot already is one. */
+    int own = sqlite3_get_autocommit(sh);
+    if (own) sqlite3_exec(sh, "BEGIN", NULL, NULL, NULL);
+    int rc = load_attempts(sh, path, from, to, h, d) || load_runs(sh, path, from, to, h, d) ? -1 : 0;
+    if (own) sqlite3_exec(sh, "COMMIT", NULL, NULL, NULL);
     return rc;
-}
-
-void ds_history_free(ds_history *h)
-{
-    for (size_t i = 0; i < h->na; i++) {
-        free(h->a[i].key);
-        free(h->a[i].error);
-    }
-    free(h->a);
-    free(h->r);
-    memset(h, 0, sizeof *h);
 }
 
 static int load_totals(sqlite3 *h, const char *path, ds_hist_totals *o, ds_diag *d)
@@ -185,35 +172,12 @@ static int load_totals(sqlite3 *h, const char *path, ds_hist_totals *o, ds_diag 
     return bad ? -1 : 0;
 }
 
-int ds_history_totals(const char *db_path, ds_hist_totals *out, ds_diag *d)
+int ds_sqlite_history_totals(ds_db *db, ds_hist_totals *out, ds_diag *d)
 {
-    memset(out, 0, sizeof *out);
-    ds_db *db = NULL;
-    if (ds_db_open(db_path, DS_DB_READONLY, &db, d)) return -1;
     sqlite3 *h = ds_sqlite_handle(db);
-    sqlite3_exec(h, "BEGIN", NULL, NULL, NULL);
-    int rc = load_totals(h, db_path, out, d);
-    sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
-    ds_db_close(db);
-    if (rc) ds_hist_totals_free(out);
+    int own = sqlite3_get_autocommit(h);
+    if (own) sqlite3_exec(h, "BEGIN", NULL, NULL, NULL);
+    int rc = load_totals(h, ds_sqlite_target(db), out, d);
+    if (own) sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
     return rc;
-}
-
-void ds_hist_totals_free(ds_hist_totals *t)
-{
-    for (size_t i = 0; i < t->n; i++) free(t->t[i].key);
-    free(t->t);
-    memset(t, 0, sizeof *t);
-}
-
-const ds_hist_total *ds_hist_totals_find(const ds_hist_totals *t, const char *key)
-{
-    size_t a = 0, b = t->n;
-    while (a < b) {     /* by key: ORDER BY cache_key is byte order (BINARY) */
-        size_t m = a + (b - a) / 2;
-        int c = strcmp(t->t[m].key, key);
-        if (c == 0) return &t->t[m];
-        if (c < 0) a = m + 1; else b = m;
-    }
-    return NULL;
 }

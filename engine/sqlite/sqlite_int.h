@@ -117,6 +117,9 @@ int ds_sqlite_column_exists(ds_db *db, const char *table, const char *column);
 
 /* sqlite_read.c */
 const char *ds_sqlite_errmsg(ds_db *db);
+/* sqlite_history.c: history_load, history_totals (engine/engine.h). */
+int ds_sqlite_history_load(ds_db *db, int64_t from, int64_t to, ds_history *h, ds_diag *d);
+int ds_sqlite_history_totals(ds_db *db, ds_hist_totals *out, ds_diag *d);
 int ds_sqlite_snapshot_begin(ds_db *db, ds_diag *d);
 void ds_sqlite_snapshot_end(ds_db *db);
 int ds_sqlite_cache_get(ds_db *db, const char *key, int64_t now, ds_value *out, ds_diag *d);

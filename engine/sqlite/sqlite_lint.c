@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "ds_vec.h"
 #include "sqlite_int.h"
 
 int ds_sqlite_full_scans(ds_db *db, const char *query, char ***names, size_t *n)
@@ -15,6 +16,7 @@ int ds_sqlite_full_scans(ds_db *db, const char *query, char ***names, size_t *n)
     int r = 0;
     *names = NULL;
     *n = 0;
+    size_t cap = 0;
     char *sql = ds_asprintf("EXPLAIN QUERY PLAN %s", query);
     if (!sql) return -1;
     sqlite3_set_authorizer(h, ds_sqlite_authorizer, NULL);
@@ -27,7 +29,7 @@ int ds_sqlite_full_scans(ds_db *db, const char *query, char ***names, size_t *n)
         if (!detail || strncmp(detail, "SCAN ", 5) != 0) continue;
         const char *name = detail + 5;
         if (strstr(name, " USING ") || strstr(name, "VIRTUAL TABLE") || strchr(name, ' ')) continue;
-        char **v = realloc(*names, (*n + 1) * sizeof *v);
+        char **v = ds_vec_grow(*names, &cap, *n, sizeof *v);
         if (!v || !(v[*n] = ds_strdup(name))) { if (v) *names = v; r = -1; break; }
         *names = v;
         (*n)++;

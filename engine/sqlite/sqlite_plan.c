@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ds_compiler.h"
+#include "ds_vec.h"
 #include "sqlite_int.h"
 
 /* ---------------------------------------------------------------- store */
@@ -74,7 +75,7 @@ int ds_sqlite_plan_store(ds_db *db, const ds_plan *p, int *changed, ds_diag *d)
     sqlite3 *h = ds_sqlite_handle(db);
     sqlite3_stmt *same = NULL, *up = NULL, *keys = NULL, *del = NULL;
     char **gone = NULL;
-    size_t ngone = 0;
+    size_t ngone = 0, gone_cap = 0;
     int rc = -1, any = 0, began = 0;
     char now[20];
     char *err = NULL;
@@ -95,7 +96,7 @@ int ds_sqlite_plan_store(ds_db *db, const ds_plan *p, int *changed, ds_diag *d)
     while ((s = sqlite3_step(keys)) == SQLITE_ROW) {
         const char *k = (const char *)sqlite3_column_text(keys, 0);
         if (!k || has_key(p, k)) continue;
-        char **v = realloc(gone, (ngone + 1) * sizeof *v);
+        char **v = ds_vec_grow(gone, &gone_cap, ngone, sizeof *v);
         if (!v || !(v[ngone] = ds_strdup(k))) { if (v) gone = v; err = ds_strdup("out of memory"); goto fail; }
         gone = v;
         ngone++;

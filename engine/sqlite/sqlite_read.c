@@ -49,7 +49,7 @@ int ds_sqlite_cache_get(ds_db *db, const char *key, int64_t now, ds_value *out, 
     sqlite3 *h = ds_sqlite_handle(db);
     sqlite3_stmt *st = NULL;
     int r = -1;
-    /* The freshness test is the origin's own `expires_at > datetime('now')`,
+    /* The freshness test is `expires_at > datetime('now')` (docs/architecture.md),
      * so get agrees with any SQL a dashboard already runs on the table. */
     enum { G_VALUE, G_EXPIRES, G_FRESH };
     int rc = sqlite3_prepare_v2(h, "SELECT cache_value, expires_at, expires_at > ?2 "
@@ -71,7 +71,8 @@ int ds_sqlite_cache_get(ds_db *db, const char *key, int64_t now, ds_value *out, 
     int oom = 0;
     out->found = 1;
     out->fresh = sqlite3_column_int(st, G_FRESH) == 1;
-    /* The origin's table allows a NULL value: that is JSON null, not nothing. */
+    /* An existing dashboard_cache may allow a NULL value (docs/architecture.md):
+     * that is JSON null, not nothing. */
     int null = sqlite3_column_type(st, G_VALUE) == SQLITE_NULL;
     const char *v = null ? "null" : (const char *)sqlite3_column_text(st, G_VALUE);
     out->len = null ? 4 : (size_t)sqlite3_column_bytes(st, G_VALUE);
