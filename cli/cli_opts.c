@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "ds_common.h"
 #include "ds_project.h"
+#include "ds_select.h"
 #include "render.h"
 
 /* At most three lines on stderr, so cron mails and terminals stay short:
@@ -161,4 +162,38 @@ int cli_report(const ds_diag *d, int otherwise)
     char *s = cli_diag_render(d, DS_FMT_TEXT);
     if (s) { fputs(s, stderr); free(s); }
     return d->status != DS_OK ? (int)d->status : otherwise;
+}
+
+/* ---------------------------------------------------------------- selection */
+
+int cli_sel_build(const char *cmd, const cli_sel *cs, const char *const *extra, size_t nextra,
+                  ds_select *out)
+{
+    ds_diag d;
+    ds_diag_init(&d);
+    ds_select_init(out);
+    int bad = 0;
+    for (size_t i = 0; i < cs->nsel && !bad; i++) bad = ds_select_add(out, cs->sel[i], 0, &d);
+    for (size_t i = 0; i < nextra && !bad; i++) bad = ds_select_add(out, extra[i], 0, &d);
+    for (size_t i = 0; i < cs->ngrp && !bad; i++) {
+        char *g = ds_asprintf("group:%s", cs->grp[i]);
+        bad = !g ? ds_fail(&d, DS_USAGE, "out of memory") : ds_select_add(out, g, 0, &d);
+        free(g);
+    }
+    for (size_t i = 0; i < cs->nexcl && !bad; i++) bad = ds_select_add(out, cs->excl[i], 1, &d);
+    if (bad) {
+        cli_usage_hint(cmd, "a selector is a key glob, tag:NAME, group:NAME or file:PATH; "
+                       "a,b means both", "%s", d.n ? d.v[d.n - 1].msg : "bad selector");
+        ds_select_free(out);
+    }
+    ds_diag_free(&d);
+    return bad ? DS_USAGE : 0;
+}
+
+void cli_sel_free(cli_sel *cs)
+{
+    free(cs->sel);
+    free(cs->grp);
+    free(cs->excl);
+    memset(cs, 0, sizeof *cs);
 }

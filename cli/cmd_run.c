@@ -12,10 +12,11 @@
 #include "cli.h"
 #include "ds_project.h"
 #include "ds_run.h"
+#include "ds_select.h"
 #include "render.h"
 
 const char usage_run[] =
-    "usage: dashspec run [--db FILE] [--specs DIR] [--only KEY|GLOB]... [--group G]\n"
+    "usage: dashspec run [--db FILE] [--specs DIR] [--select SEL]... [--exclude SEL]...\n"
     "                    [--force] [--dry-run] [--jobs N] [--now TS] [--quiet]\n"
     "                    [--busy-timeout DUR] [--watch]\n"
     "\n"
@@ -33,8 +34,12 @@ const char usage_run[] =
     "  --specs DIR          compile DIR first and store the plan when it compiled\n"
     "                       without error; items that fail to compile are reported\n"
     "                       and count as failed, the others still run\n"
-    "  --only KEY|GLOB      run only matching keys (shell glob; repeatable)\n"
-    "  --group G            run only the items of group G\n"
+    "  --select SEL         run only the selected items; SEL is a key glob,\n"
+    "                       tag:NAME, group:NAME or file:PATH (relative to the\n"
+    "                       specs directory, a glob), A,B for both; repeatable,\n"
+    "                       and several are a union ('a b' in one value too)\n"
+    "  --exclude SEL        leave out what SEL selects (same forms)\n"
+    "  --only SEL, --group G  aliases of --select SEL and --select group:G\n"
     "  --force              run every selected item, due or not (ignores backoff)\n"
     "  --dry-run            print each selected item, whether it is due and why;\n"
     "                       run nothing, write nothing (takes no lock)\n"
@@ -138,15 +143,15 @@ static int parse_busy(const char *s, int64_t *ms)
 
 int cmd_run(int argc, char **argv)
 {
-    const char *db = NULL, *specs = NULL, *group = NULL, *jobs = NULL, *now = NULL, *busy = NULL;
-    const char **only = NULL;
-    size_t nonly = 0;
+    const char *db = NULL, *specs = NULL, *jobs = NULL, *now = NULL, *busy = NULL;
+    cli_sel cs = {0};
+    ds_select sel;
+    ds_select_init(&sel);
     int force = 0, dry = 0, quiet = 0, watch = 0;
     const cli_opt opts[] = {
         {"--db", &db, NULL, NULL, NULL},
         {"--specs", &specs, NULL, NULL, NULL},
-        {"--only", NULL, NULL, &only, &nonly},
-        {"--group", &group, NULL, NULL, NULL},
+        CLI_SEL_OPTS(cs),
         {"--force", NULL, &force, NULL, NULL},
         {"--dry-run", NULL, &dry, NULL, NULL},
         {"--jobs", &jobs, NULL, NULL, NULL},
@@ -157,7 +162,7 @@ int cmd_run(int argc, char **argv)
         {NULL, NULL, NULL, NULL, NULL}
     };
     int rc = DS_USAGE;
-    if (cli_parse("run", argc, argv, opts, NULL, NULL)) goto out;
+    if (cli_parse("run", argc, argv, opts, NULL, NULL) || cli_sel_build("run", &cs, NULL, 0, &sel)) goto out;
 
     ds_run_opts o;
     memset(&o, 0, sizeof o);
@@ -165,9 +170,7 @@ int cmd_run(int argc, char **argv)
     if (!o.db_path) { cli_usage_error("run", "no database given (use --db FILE or set DASHSPEC_DB)"); goto out; }
     o.specs_dir = specs;
     const ds_project *pr = cli_project();
-    o.only = only;
-    o.nonly = nonly;
-    o.group = group;
+    o.select = &sel;
     o.force = force;
     o.dry_run = dry;
     o.quiet = quiet;
@@ -216,6 +219,7 @@ int cmd_run(int argc, char **argv)
     rc = (int)st;
     if (got_signal && !watch && st != DS_DBERROR) rc = 128 + got_signal;
 out:
-    free(only);
+    cli_sel_free(&cs);
+    ds_select_free(&sel);
     return rc;
 }

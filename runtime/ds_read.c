@@ -13,6 +13,7 @@
 #include <string.h>
 #include "ds_compiler.h"
 #include "ds_read.h"
+#include "ds_select.h"
 #include "engine.h"
 
 /* ---------------------------------------------------------------- get */
@@ -117,6 +118,25 @@ static int cmp_items(const void *a, const void *b)
 
 ds_status ds_read_status(const char *db_path, int64_t now, ds_report *out, ds_diag *d)
 {
+    return ds_read_status_sel(db_path, now, NULL, out, d);
+}
+
+/* Keeps the orphans a key-only view of the selection takes. */
+static void orphans_select(ds_report *r, const ds_select *sel)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < r->norphans; i++) {
+        ds_sel_view v = {r->orphans[i].key, NULL, NULL, 0, NULL};
+        if (ds_select_match(sel, &v)) { r->orphans[k++] = r->orphans[i]; continue; }
+        free(r->orphans[i].key);
+        free(r->orphans[i].expires_at);
+    }
+    r->norphans = k;
+}
+
+ds_status ds_read_status_sel(const char *db_path, int64_t now, const ds_select *sel, ds_report *out,
+                             ds_diag *d)
+{
     ds_db *db = NULL;
     ds_plan p;
     ds_item_state *st = NULL;
@@ -139,8 +159,10 @@ ds_status ds_read_status(const char *db_path, int64_t now, ds_report *out, ds_di
     if (!st || !has || !out->items) { ds_fail(d, DS_DBERROR, "out of memory"); goto out; }
     if (ds_state_load(db, &p, st, d)) goto out;
     if (scan_cache(db, &p, has, out, d)) goto out;
+    if (sel) orphans_select(out, sel);
     for (size_t i = 0; i < p.n; i++) {
         const ds_item *it = &p.items[i];
+        if (sel && !ds_select_item(sel, it)) continue;
         ds_report_item *r = &out->items[out->n++];
         r->kind = it->kind;
         r->ttl = it->ttl;

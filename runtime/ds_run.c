@@ -35,6 +35,7 @@
 #include <unistd.h>
 #include "ds_compiler.h"
 #include "ds_run_int.h"
+#include "ds_select.h"
 
 /* --watch looks for a plan replaced by `compile` this often. */
 #define PLAN_CHECK_MS 2000
@@ -72,18 +73,36 @@ void ds_run_emit(const runner *R, ds_run_out where, const char *text)
 
 /* ---------------------------------------------------------------- selection */
 
-static int only_match(const ds_run_opts *o, const char *key)
-{
-    if (!o->nonly) return 1;
-    for (size_t i = 0; i < o->nonly; i++)
-        if (ds_glob_match(o->only[i], key)) return 1;
-    return 0;
-}
-
 static int selected(const ds_run_opts *o, const ds_item *it)
 {
-    if (o->group && (!it->group || strcmp(o->group, it->group) != 0)) return 0;
-    return only_match(o, it->key);
+    return ds_select_item(o->select, it);
+}
+
+/* A key whose item is unknown (a compile failure): matches key globs only. */
+static int key_selected(const ds_run_opts *o, const char *key)
+{
+    ds_sel_view v = {key, NULL, NULL, 0, NULL};
+    return ds_select_match(o->select, &v);
+}
+
+/* "--select 'x' matches no item of the plan": one warning per selector. */
+static void warn_unmatched(const runner *R, ds_diag *d)
+{
+    const ds_select *s = R->o->select;
+    for (size_t k = 0; k < s->n; k++) {
+        if (s->v[k].exclude) continue;
+        int hit = 0;
+        for (size_t i = 0; i < R->plan.n && !hit; i++) {
+            const ds_item *it = &R->plan.items[i];
+            ds_sel_view v = {it->key, it->group, it->tags, it->ntags, it->file};
+            hit = ds_sel_match(&s->v[k], &v);
+        }
+        for (size_t i = 0; i < R->ncf && !hit; i++) {
+            ds_sel_view v = {R->cf[i].name, NULL, NULL, 0, NULL};
+            hit = ds_sel_match(&s->v[k], &v);
+        }
+        if (!hit) ds_warning(d, NULL, 0, 0, NULL, "--select '%s' matches no item of the plan", s->v[k].text);
+    }
 }
 
 static int cmp_job(const void *a, const void *b)
@@ -134,9 +153,9 @@ static int collect_cfails(runner *R, const ds_diag *cd)
         if (e->sev != DS_SEV_ERROR) continue;
         const ds_item *it = e->key ? plan_find(&R->plan, e->key) : NULL;
         if (e->key && (!it || it->bad)) {
-            /* An item the selection leaves out is not reported; one whose
-             * group is unknown cannot match --group. */
-            if (it ? !selected(R->o, it) : (R->o->group != NULL || !only_match(R->o, e->key)))
+            /* An item the selection leaves out is not reported; one known
+             * only by its key matches key globs only. */
+            if (it ? !selected(R->o, it) : !key_selected(R->o, e->key))
                 continue;
             if (add_cfail(R, e->key, e->msg)) return -1;
         } else if (e->file) {
@@ -469,18 +488,7 @@ ds_status ds_run(const ds_run_opts *o, ds_diag *d)
             ds_warning(d, NULL, 0, 0, NULL, "the plan in '%s' is empty: nothing to run (compile specs first: "
                        "dashspec compile --db FILE --specs DIR, or pass --specs DIR)", o->db_path);
     }
-    if (o->nonly || o->group) {
-        for (size_t k = 0; k < o->nonly; k++) {
-            int hit = 0;
-            for (size_t i = 0; i < R.plan.n && !hit; i++) hit = ds_glob_match(o->only[k], R.plan.items[i].key);
-            for (size_t i = 0; i < R.ncf && !hit; i++) hit = ds_glob_match(o->only[k], R.cf[i].name);
-            if (!hit) ds_warning(d, NULL, 0, 0, NULL, "--only '%s' matches no item of the plan", o->only[k]);
-        }
-        int any = 0;
-        for (size_t i = 0; i < R.plan.n && !any; i++) any = o->group && selected(o, &R.plan.items[i]);
-        if (o->group && !any && R.plan.n)
-            ds_warning(d, NULL, 0, 0, NULL, "--group '%s' selects no item of the plan", o->group);
-    }
+    if (ds_select_active(o->select)) warn_unmatched(&R, d);
     if (!o->dry_run && !(R.w = ds_writer_new(R.db, d))) goto out;
     if (!o->dry_run) {
         if (!(R.ex = calloc((size_t)R.jobs, sizeof *R.ex))) { ds_fail(d, DS_DBERROR, "out of memory"); goto out; }

@@ -35,9 +35,7 @@ typedef enum ds_run_out {
 typedef struct ds_run_opts {
     const char *db_path;            /* required; never created */
     const char *specs_dir;          /* compile these first, or NULL: the stored plan */
-    const char *const *only;        /* --only globs (ds_glob_match), nonly of them */
-    size_t nonly;
-    const char *group;              /* --group, or NULL */
+    const struct ds_select *select; /* --select/--exclude (common/ds_select.h), or NULL: all */
     int force;                      /* run every selected item */
     int dry_run;                    /* say what is due and why; run and write nothing */
     int quiet;                      /* emit nothing for DS_RUN_STDOUT */

@@ -530,8 +530,8 @@ START_TEST(selection_dry_run_quiet)
     cJSON_Delete(s);
     ds_proc_free(&p);
 
-    /* --force runs all selected; --group and --only intersect */
-    RUN(&p, "2026-02-12 10:00:30", "--force", "--group", "overview", "--only", "t*");
+    /* --force runs all selected; a,b selects what both select */
+    RUN(&p, "2026-02-12 10:00:30", "--force", "--select", "group:overview,t*");
     s = summary(p.out);
     ck_assert_int_eq(items_run(s), 1);
     ck_assert(has(det(s, "metrics_cached"), "total"));
