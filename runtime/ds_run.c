@@ -238,6 +238,20 @@ static void dry_run_lines(runner *R, job *jobs, size_t n, int64_t now)
     ds_buf_free(&b);
 }
 
+/* on_item for what will not run: the compile failures, then the selected
+ * items that are not due. */
+static void skipped_events(runner *R, job *jobs, size_t n, size_t ncf, int64_t now)
+{
+    for (size_t i = 0; i < ncf; i++) {
+        ds_run_event ev = {.key = R->cf[i].name, .kind = DS_KIND_METRIC, .shape = DS_SHAPE_N, .status = DS_ITEM_FAILED,
+                           .reason = "does not compile", .error = R->cf[i].msg,
+                           .rows = -1, .bytes = -1, .duration_ms = -1};
+        R->o->on_item(R->o->ctx, &ev);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (jobs[i].state == J_SKIP) ds_run_item_event(R, &jobs[i], 0, 0, now);
+}
+
 /* Runs one cycle at time now. *ran: something was attempted (or failed to
  * compile), so a summary was printed and a dashspec_runs row written. *next:
  * the earliest time a selected item falls due (INT64_MAX when none). In a
@@ -286,6 +300,7 @@ static int cycle(runner *R, int64_t now, int64_t t0_ms, int *ran, int64_t *next)
     if (o->watch && ndue == 0 && ncf == 0) { rc = 0; goto out; }
     *ran = 1;
     R->reported_cf = 1;
+    if (o->on_item) skipped_events(R, jobs, n, ncf, now);
 
     if (ndue) {
         int nthreads = R->jobs < (int)ndue ? R->jobs : (int)ndue;
@@ -326,6 +341,10 @@ static int cycle(runner *R, int64_t now, int64_t t0_ms, int *ran, int64_t *next)
     ds_buf_addc(&b, '\n');
     if (b.p && !b.oom) ds_run_emit(R, DS_RUN_STDOUT, b.p);
     ds_buf_free(&b);
+    if (o->on_item) {
+        ds_run_event end = {.key = NULL, .rows = t.entries, .bytes = -1, .duration_ms = dur};
+        o->on_item(o->ctx, &end);
+    }
     rc = t.failed ? 1 : 0;
 out:
     free(sum);
