@@ -234,7 +234,12 @@ int cmd_get(int argc, char **argv)
     } else if (rc == DS_NOVALUE) {
         int64_t exp;
         char ago[64];
-        if (!v.found)
+        int in_plan = 0;
+        char *near = v.found ? NULL : ds_read_near_key(a.db, pos[0], &in_plan);
+        if (near)
+            fprintf(stderr, "dashspec get: no value for '%s' (not an item of the plan); did you mean '%s'?\n",
+                    pos[0], near);
+        else if (!v.found)
             fprintf(stderr, "dashspec get: no value for '%s' (missing)\n", pos[0]);
         else if (v.expires_at && ds_time_parse(v.expires_at, &exp) == 0)
             fprintf(stderr, "dashspec get: no fresh value for '%s' (expired %s, at %s; --stale prints it)\n",
@@ -243,6 +248,7 @@ int cmd_get(int argc, char **argv)
             fprintf(stderr, "dashspec get: no fresh value for '%s' (expired: expires_at is %s%s%s)\n",
                     pos[0], v.expires_at ? "'" : "", v.expires_at ? v.expires_at : "NULL",
                     v.expires_at ? "'" : "");
+        free(near);
     } else {
         rc = cli_report(&d, rc);
     }

@@ -33,6 +33,10 @@ typedef struct ds_value {
 ds_status ds_read_get(const char *db_path, const char *key, int64_t now, int stale,
                       ds_value *out, ds_diag *d);
 void ds_value_free(ds_value *v);
+/* For "did you mean": whether key is an item of db_path's plan (*in_plan),
+ * and when it is not, the nearest plan key (ds_suggest's rule), malloc'd;
+ * NULL when none is near or the plan cannot be read (no error reported). */
+char *ds_read_near_key(const char *db_path, const char *key, int *in_plan);
 
 /* ---------------------------------------------------------------- status */
 

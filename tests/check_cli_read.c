@@ -551,6 +551,32 @@ END_TEST
 
 /* ---------------------------------------------------------------- explain */
 
+/* An unknown key: get, explain and preview suggest the nearest plan key. */
+START_TEST(cli_key_suggestions)
+{
+    fx f;
+    fx_open(&f);
+    ds_proc p;
+    DS_RUN(&p, "get", "--db", f.db, "funel");
+    ck_assert_int_eq(p.status, 3);
+    ck_assert_str_eq(p.err, "dashspec get: no value for 'funel' (not an item of the plan); did you mean 'funnel'?\n");
+    ds_proc_free(&p);
+    DS_RUN(&p, "explain", "--db", f.db, "recnet");
+    ck_assert_int_eq(p.status, 1);
+    ck_assert_ptr_nonnull(strstr(p.err, "no item 'recnet' in the plan of"));
+    ck_assert_ptr_nonnull(strstr(p.err, "; did you mean 'recent'?"));
+    ds_proc_free(&p);
+    DS_RUN(&p, "preview", "--db", f.db, "hourlyy");
+    ck_assert_int_eq(p.status, 1);
+    ck_assert_ptr_nonnull(strstr(p.err, "did you mean 'hourly'?"));
+    ds_proc_free(&p);
+    DS_RUN(&p, "get", "--db", f.db, "zzzzzz");      /* nothing near: no suggestion */
+    ck_assert_ptr_null(strstr(p.err, "did you mean"));
+    ds_proc_free(&p);
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(cli_explain)
 {
     fx f;
@@ -912,6 +938,7 @@ Suite *cli_read_suite(void)
     tcase_add_test(tc, cli_status);
     tcase_add_test(tc, cli_clear);
     tcase_add_test(tc, cli_explain);
+    tcase_add_test(tc, cli_key_suggestions);
     tcase_add_test(tc, cli_preview);
     tcase_add_test(tc, cli_migrate);
     tcase_add_test(tc, cli_help_texts);
