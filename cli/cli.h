@@ -50,6 +50,29 @@ int cli_now(const char *cmd, const char *opt, int64_t *now);
  * a command should exit with when it failed: d->status, else `otherwise`. */
 int cli_report(const ds_diag *d, int otherwise);
 
+/* The selection options every selecting command takes (common/ds_select.h):
+ * --select SEL and its alias --only share one list, --group G is
+ * `--select group:G`, --exclude SEL removes. Zero-initialize; free with
+ * cli_sel_free. */
+typedef struct cli_sel {
+    const char **sel; size_t nsel;
+    const char **grp; size_t ngrp;
+    const char **excl; size_t nexcl;
+} cli_sel;
+/* The four cli_opt entries of a cli_sel, for an options array. */
+#define CLI_SEL_OPTS(cs) \
+    {"--select", NULL, NULL, &(cs).sel, &(cs).nsel}, \
+    {"--only", NULL, NULL, &(cs).sel, &(cs).nsel}, \
+    {"--group", NULL, NULL, &(cs).grp, &(cs).ngrp}, \
+    {"--exclude", NULL, NULL, &(cs).excl, &(cs).nexcl}
+/* Builds *out (ds_select_init'ed here) from what cli_parse collected, plus
+ * `extra` selectors (positional globs; NULL for none). Returns 0, or DS_USAGE
+ * after printing a usage error for cmd. */
+struct ds_select;
+int cli_sel_build(const char *cmd, const cli_sel *cs, const char *const *extra, size_t nextra,
+                  struct ds_select *out);
+void cli_sel_free(cli_sel *cs);
+
 /* One line of `dashspec --help` and the text of `dashspec help CMD`. */
 typedef struct cli_command {
     const char *name;

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "ds_common.h"
 #include "ds_project.h"
+#include "ds_select.h"
 #include "render.h"
 
 /* At most three lines on stderr, so cron mails and terminals stay short:
@@ -161,4 +162,69 @@ int cli_report(const ds_diag *d, int otherwise)
     char *s = cli_diag_render(d, DS_FMT_TEXT);
     if (s) { fputs(s, stderr); free(s); }
     return d->status != DS_OK ? (int)d->status : otherwise;
+}
+
+/* ---------------------------------------------------------------- selection */
+
+/* Replaces every selector S of out by "S,group:G" for each --group G. */
+static int and_groups(ds_select *out, const cli_sel *cs, ds_diag *d)
+{
+    ds_select res;
+    ds_select_init(&res);
+    for (size_t i = 0; i < out->n; i++) {
+        for (size_t j = 0; j < cs->ngrp; j++) {
+            ds_buf b;
+            ds_buf_init(&b);
+            for (size_t k = 0; k < out->v[i].natoms; k++) {
+                const ds_sel_atom *a = &out->v[i].atoms[k];
+                static const char *const prefix[] = {[DS_SEL_KEY] = "", [DS_SEL_TAG] = "tag:",
+                                                     [DS_SEL_GROUP] = "group:", [DS_SEL_FILE] = "file:"};
+                ds_buf_printf(&b, "%s%s,", prefix[a->kind], a->pat);
+            }
+            ds_buf_printf(&b, "group:%s", cs->grp[j]);
+            int bad = b.oom ? ds_fail(d, DS_USAGE, "out of memory") : ds_select_add(&res, b.p, 0, d);
+            ds_buf_free(&b);
+            if (bad) { ds_select_free(&res); return -1; }
+        }
+    }
+    ds_select_free(out);
+    *out = res;
+    return 0;
+}
+
+int cli_sel_build(const char *cmd, const cli_sel *cs, const char *const *extra, size_t nextra,
+                  ds_select *out)
+{
+    ds_diag d;
+    ds_diag_init(&d);
+    ds_select_init(out);
+    int bad = 0;
+    for (size_t i = 0; i < cs->nsel && !bad; i++) bad = ds_select_add(out, cs->sel[i], 0, &d);
+    for (size_t i = 0; i < nextra && !bad; i++) bad = ds_select_add(out, extra[i], 0, &d);
+    /* --group G with key selectors keeps its old meaning: a filter on them
+     * (docs/run.md), so each selector gains the atom group:G; alone, it
+     * selects the group. */
+    size_t nkeysel = out->n;
+    if (!bad && cs->ngrp && nkeysel) bad = and_groups(out, cs, &d);
+    for (size_t i = 0; i < cs->ngrp && !bad && !nkeysel; i++) {
+        char *g = ds_asprintf("group:%s", cs->grp[i]);
+        bad = !g ? ds_fail(&d, DS_USAGE, "out of memory") : ds_select_add(out, g, 0, &d);
+        free(g);
+    }
+    for (size_t i = 0; i < cs->nexcl && !bad; i++) bad = ds_select_add(out, cs->excl[i], 1, &d);
+    if (bad) {
+        cli_usage_hint(cmd, "a selector is a key glob, tag:NAME, group:NAME or file:PATH; "
+                       "a,b means both", "%s", d.n ? d.v[d.n - 1].msg : "bad selector");
+        ds_select_free(out);
+    }
+    ds_diag_free(&d);
+    return bad ? DS_USAGE : 0;
+}
+
+void cli_sel_free(cli_sel *cs)
+{
+    free(cs->sel);
+    free(cs->grp);
+    free(cs->excl);
+    memset(cs, 0, sizeof *cs);
 }

@@ -16,11 +16,13 @@
 #include "ds_compiler.h"
 #include "ds_runtime.h"
 #include "ds_project.h"
+#include "ds_select.h"
 #include "render.h"
 
 const char usage_check[] =
     "usage: dashspec check [--specs DIR] [--db FILE | --schema FILE.sql | --migrations DIR]\n"
     "                      [--format text|json|github] [--explain] [--strict | -W error]\n"
+    "                      [--select SEL]... [--exclude SEL]... [FILE...]\n"
     "\n"
     "Validates every spec file under DIR (default: specs): YAML, fields, durations,\n"
     "keys, parameters, and the SQL of every item. Writes nothing.\n"
@@ -43,6 +45,11 @@ const char usage_check[] =
     "                     about full scans of tables with more than 10000 rows,\n"
     "                     naming the columns an index would need\n"
     "  --strict, -W error treat warnings as errors (exit 1), for CI\n"
+    "  --select SEL       report only the selected items: a key glob, tag:NAME,\n"
+    "                     group:NAME or file:PATH (relative to DIR); repeatable\n"
+    "  --exclude SEL      leave these out (--only and --group: aliases)\n"
+    "  FILE...            report only these spec files; keys are still checked for\n"
+    "                     duplicates against the whole specs directory\n"
     "\n"
     "Diagnostics go to stdout, one line each, ordered by file and line, then (text\n"
     "and github formats) one summary line: everything in one ordered stream.\n"
@@ -82,7 +89,7 @@ const char usage_compile[] =
     "  DASHSPEC_DB=app.db dashspec compile --specs dashboards/\n";
 
 const char usage_list[] =
-    "usage: dashspec list [--specs DIR] [--db FILE] [--json]\n"
+    "usage: dashspec list [--specs DIR] [--db FILE] [--json] [--select SEL]... [--exclude SEL]...\n"
     "\n"
     "Lists the items: key, kind, shape, ttl, refresh, group and source (file:line).\n"
     "Read from the specs (DIR, default specs); with --db (or $DASHSPEC_DB) and no\n"
@@ -94,6 +101,9 @@ const char usage_list[] =
     "  --json         one JSON array of {key, kind, shape, ttl, refresh, timeout,\n"
     "                 max_rows, max_bytes, group, tags, description, source};\n"
     "                 durations in seconds\n"
+    "  --select SEL   only the selected items: a key glob, tag:NAME, group:NAME or\n"
+    "                 file:PATH; repeatable, a union (--only, --group: aliases)\n"
+    "  --exclude SEL  leave these out\n"
     "\n"
     "Errors in the specs are printed on stderr (the SQL is not prepared: use\n"
     "`dashspec check` for that).\n"
@@ -156,12 +166,85 @@ static void summary(const ds_diag *d, const char *tail, FILE *f)
 
 /* ---------------------------------------------------------------- check */
 
+/* The check's selection: --select/--exclude and the FILE arguments (their
+ * real paths; a file that does not exist was a usage error already). */
+typedef struct check_sel {
+    const ds_select *sel;
+    char **files;
+    size_t nfiles;
+} check_sel;
+
+static int file_chosen(const check_sel *c, const char *file)
+{
+    if (!c->nfiles) return 1;
+    if (!file) return 0;
+    char *rp = realpath(file, NULL);
+    int hit = 0;
+    for (size_t i = 0; rp && i < c->nfiles && !hit; i++) hit = strcmp(rp, c->files[i]) == 0;
+    free(rp);
+    return hit;
+}
+
+/* Whether a diagnostic concerns the selection: an item's (by its key) when
+ * the item is selected and lives in a chosen file; a file's when the file is
+ * chosen and a key-only view of it passes the selectors; always when it is
+ * about neither (no schema, the database). */
+static int diag_chosen(const check_sel *c, const ds_plan *p, const ds_diag_entry *e)
+{
+    if (!e->file && !e->key) return 1;
+    for (size_t i = 0; e->key && i < p->n; i++) {
+        const ds_item *it = &p->items[i];
+        if (it->key && strcmp(it->key, e->key) == 0 && ds_select_item(c->sel, it) && file_chosen(c, it->file))
+            return 1;
+    }
+    ds_sel_view v = {e->key, NULL, NULL, 0, e->file};
+    return file_chosen(c, e->file) && ds_select_match(c->sel, &v);
+}
+
+/* Drops the diagnostics outside the selection; the counts follow. */
+static void diag_select(const check_sel *c, const ds_plan *p, ds_diag *d)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        ds_diag_entry *e = &d->v[i];
+        if (diag_chosen(c, p, e)) { d->v[k++] = *e; continue; }
+        if (e->sev == DS_SEV_ERROR && d->nerrors) d->nerrors--;
+        else if (e->sev == DS_SEV_WARNING && d->nwarnings) d->nwarnings--;
+        free(e->file);
+        free(e->key);
+        free(e->msg);
+    }
+    d->n = k;
+}
+
+/* Resolves the FILE arguments of check; DS_USAGE after a message. */
+static int check_files(const char *const *pos, size_t npos, check_sel *c)
+{
+    if (npos && !(c->files = calloc(npos, sizeof *c->files))) return cli_usage_error("check", "out of memory");
+    for (size_t i = 0; i < npos; i++) {
+        if (!(c->files[i] = realpath(pos[i], NULL)))
+            return cli_usage_error("check", "cannot read '%s': no such file", pos[i]);
+        c->nfiles++;
+    }
+    return 0;
+}
+
+static int check_run(const char *specs, const char *db, const char *schema, const char *migrations,
+                     const char *format, const char *wopt, int explain, int strict, const check_sel *c);
+
 int cmd_check(int argc, char **argv)
 {
     const char *specs = NULL, *db = NULL, *schema = NULL, *migrations = NULL, *format = NULL;
     const char *wopt = NULL;
     int explain = 0, strict = 0;
+    cli_sel cs = {0};
+    const char **pos = NULL;
+    size_t npos = 0;
+    ds_select sel;
+    check_sel c = {&sel, NULL, 0};
+    ds_select_init(&sel);
     cli_opt opts[] = {
+        CLI_SEL_OPTS(cs),
         {"--strict", NULL, &strict, NULL, NULL},
         {"-W", &wopt, NULL, NULL, NULL},
         {"--specs", &specs, NULL, NULL, NULL},
@@ -172,7 +255,23 @@ int cmd_check(int argc, char **argv)
         {"--explain", NULL, &explain, NULL, NULL},
         {NULL, NULL, NULL, NULL, NULL}
     };
-    if (cli_parse("check", argc, argv, opts, NULL, NULL)) return DS_USAGE;
+    int rc = DS_USAGE;
+    if (cli_parse("check", argc, argv, opts, &pos, &npos) || cli_sel_build("check", &cs, NULL, 0, &sel) ||
+        check_files(pos, npos, &c))
+        goto out;
+    rc = check_run(specs, db, schema, migrations, format, wopt, explain, strict, &c);
+out:
+    for (size_t i = 0; i < c.nfiles; i++) free(c.files[i]);
+    free(c.files);
+    free(pos);
+    cli_sel_free(&cs);
+    ds_select_free(&sel);
+    return rc;
+}
+
+static int check_run(const char *specs, const char *db, const char *schema, const char *migrations,
+                     const char *format, const char *wopt, int explain, int strict, const check_sel *c)
+{
     if (wopt && strcmp(wopt, "error") != 0)
         return cli_usage_error("check", "-W takes 'error' (warnings become errors), not '%s'", wopt);
     strict |= wopt != NULL;
@@ -198,6 +297,10 @@ int cmd_check(int argc, char **argv)
     ds_diag d;
     ds_diag_init(&d);
     ds_status st = ds_check(&o, &p, &d);
+    if ((st == DS_OK || st == DS_FAILED) && (c->nfiles || ds_select_active(c->sel))) {
+        diag_select(c, &p, &d);
+        if (st == DS_FAILED && !d.nerrors) st = DS_OK;
+    }
     if ((st == DS_OK || st == DS_FAILED) && strict && d.nwarnings) {
         /* --strict: every warning is reported, and counted, as an error. */
         for (size_t i = 0; i < d.n; i++) d.v[i].sev = DS_SEV_ERROR;
@@ -326,13 +429,20 @@ int cmd_list(int argc, char **argv)
 {
     const char *specs = NULL, *dbo = NULL;
     int json = 0;
+    cli_sel cs = {0};
+    ds_select sel;
     cli_opt opts[] = {
+        CLI_SEL_OPTS(cs),
         {"--specs", &specs, NULL, NULL, NULL},
         {"--db", &dbo, NULL, NULL, NULL},
         {"--json", NULL, &json, NULL, NULL},
         {NULL, NULL, NULL, NULL, NULL}
     };
-    if (cli_parse("list", argc, argv, opts, NULL, NULL)) return DS_USAGE;
+    if (cli_parse("list", argc, argv, opts, NULL, NULL) || cli_sel_build("list", &cs, NULL, 0, &sel)) {
+        cli_sel_free(&cs);
+        return DS_USAGE;
+    }
+    cli_sel_free(&cs);
     const char *db = cli_db(dbo);
     /* A project file's specs are listed unless --db alone asks for the plan. */
     if (!specs && !dbo) specs = cli_specs(NULL);
@@ -349,6 +459,8 @@ int cmd_list(int argc, char **argv)
         if (ds_db_open(db, DS_DB_READONLY, &h, &d) == 0) ds_plan_load(h, &p, &d);
         ds_db_close(h);
     }
+    ds_plan_select(&p, &sel);
+    ds_select_free(&sel);
     int rc = d.nerrors ? (d.status != DS_OK ? (int)d.status : DS_FAILED) : DS_OK;
     print_some(&d, 1, DS_FMT_TEXT, stderr);
     print_some(&d, 0, DS_FMT_TEXT, stderr);

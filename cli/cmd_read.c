@@ -9,6 +9,7 @@
 #include <string.h>
 #include "cli.h"
 #include "ds_read.h"
+#include "ds_select.h"
 #include "render.h"
 #include "prom.h"
 
@@ -45,6 +46,7 @@ const char usage_get[] =
 
 const char usage_status[] =
     "usage: dashspec status [--db FILE] [--json | --format text|json|prometheus] [--now TS]\n"
+    "                       [--select SEL]... [--exclude SEL]...\n"
     "\n"
     "Shows what the cache holds for each item of the compiled plan: counts of\n"
     "fresh, expired and missing values (they add up to the plan's items) and of\n"
@@ -64,12 +66,16 @@ const char usage_status[] =
     "              collector: dashspec_item_age_seconds{key,group}, _fresh,\n"
     "              _last_duration_seconds, _failures_total ..., and\n"
     "              dashspec_last_run_timestamp_seconds (docs/operations.md)\n"
+    "  --select SEL  only the selected items (rows and counts): a key glob,\n"
+    "              tag:NAME, group:NAME or file:PATH; repeatable, a union;\n"
+    "              orphaned rows match key globs only\n"
+    "  --exclude SEL leave these out (--only and --group: aliases)\n"
     "\n"
     "exit status: 0 the report was printed (failing items do not change it);\n"
     "2 usage error; 5 the database cannot be opened or read.\n";
 
 const char usage_clear[] =
-    "usage: dashspec clear [--db FILE] [KEY|GLOB...]\n"
+    "usage: dashspec clear [--db FILE] [KEY|GLOB...] [--select SEL]... [--exclude SEL]...\n"
     "\n"
     "Deletes the dashboard_cache rows of the given keys, or of every key matching\n"
     "a shell glob ('chart_*', 'llm_?_cost', '[a-c]*'); all rows when none is\n"
@@ -79,6 +85,10 @@ const char usage_clear[] =
     "\n"
     "  --db FILE   the database (default: $DASHSPEC_DB); opened read-write, never\n"
     "              created; dashspec's tables are created first when missing\n"
+    "  --select SEL  the rows of the selected plan items: a key glob, tag:NAME,\n"
+    "              group:NAME or file:PATH; repeatable, a union with the KEYs;\n"
+    "              orphaned rows match key globs only; none selected: none cleared\n"
+    "  --exclude SEL keep these (--only and --group: aliases)\n"
     "\n"
     "Quote globs so the shell does not expand them. A key that matches nothing\n"
     "is not an error.\n"
@@ -155,7 +165,8 @@ enum {
     RA_STALE = 4,       /* --stale */
     RA_ONE_KEY = 8,     /* exactly one KEY */
     RA_KEYS = 16,       /* any number of KEYs */
-    RA_FORMAT = 32      /* --format NAME */
+    RA_FORMAT = 32,     /* --format NAME */
+    RA_SEL = 64         /* --select/--exclude/--only/--group into sel */
 };
 
 typedef struct read_args {
@@ -165,6 +176,8 @@ typedef struct read_args {
     const char *format; /* --format (RA_FORMAT), NULL when not given */
     const char **pos;   /* the KEYs (malloc'd array; free it) */
     size_t npos;
+    cli_sel cs;         /* RA_SEL: the options as given */
+    ds_select sel;      /* RA_SEL: built from cs (and not the KEYs) */
 } read_args;
 
 /* The one option/db/now setup of get, status, clear, explain, preview and
@@ -173,9 +186,14 @@ typedef struct read_args {
 static int read_setup(const char *cmd, int argc, char **argv, unsigned flags, read_args *a)
 {
     const char *dbopt = NULL, *nowopt = NULL;
-    cli_opt opts[6];
+    cli_opt opts[10];
     int k = 0;
     memset(a, 0, sizeof *a);
+    ds_select_init(&a->sel);
+    if (flags & RA_SEL) {
+        const cli_opt so[] = {CLI_SEL_OPTS(a->cs)};
+        for (size_t i = 0; i < sizeof so / sizeof *so; i++) opts[k++] = so[i];
+    }
     opts[k++] = (cli_opt){"--db", &dbopt, NULL, NULL, NULL};
     if (flags & RA_NOW) opts[k++] = (cli_opt){"--now", &nowopt, NULL, NULL, NULL};
     if (flags & RA_JSON) opts[k++] = (cli_opt){"--json", NULL, &a->json, NULL, NULL};
@@ -184,11 +202,20 @@ static int read_setup(const char *cmd, int argc, char **argv, unsigned flags, re
     opts[k] = (cli_opt){NULL, NULL, NULL, NULL, NULL};
     int keys = (flags & (RA_ONE_KEY | RA_KEYS)) != 0;
     if (cli_parse(cmd, argc, argv, opts, keys ? &a->pos : NULL, keys ? &a->npos : NULL)) return DS_USAGE;
+    if ((flags & RA_SEL) && cli_sel_build(cmd, &a->cs, NULL, 0, &a->sel)) return DS_USAGE;
     if ((flags & RA_ONE_KEY) && a->npos != 1)
         return cli_usage_error(cmd, a->npos ? "one KEY at a time" : "which KEY?");
     if (!(a->db = need_db(cmd, dbopt))) return DS_USAGE;
     if ((flags & RA_NOW) && cli_now(cmd, nowopt, &a->now)) return DS_USAGE;
     return 0;
+}
+
+/* Frees what read_setup allocated. */
+static void read_free(read_args *a)
+{
+    free(a->pos);
+    cli_sel_free(&a->cs);
+    ds_select_free(&a->sel);
 }
 
 /* Writes b to stdout; on OOM reports and returns DS_FAILED. */
@@ -221,7 +248,12 @@ int cmd_get(int argc, char **argv)
     } else if (rc == DS_NOVALUE) {
         int64_t exp;
         char ago[64];
-        if (!v.found)
+        int in_plan = 0;
+        char *near = v.found ? NULL : ds_read_near_key(a.db, pos[0], &in_plan);
+        if (near)
+            say(stderr, "dashspec get: no value for '%s' (not an item of the plan); did you mean '%s'?\n",
+                    pos[0], near);
+        else if (!v.found)
             say(stderr, "dashspec get: no value for '%s' (missing)\n", pos[0]);
         else if (v.expires_at && ds_time_parse(v.expires_at, &exp) == 0)
             say(stderr, "dashspec get: no fresh value for '%s' (expired %s, at %s; --stale prints it)\n",
@@ -230,6 +262,7 @@ int cmd_get(int argc, char **argv)
             say(stderr, "dashspec get: no fresh value for '%s' (expired: expires_at is %s%s%s)\n",
                     pos[0], v.expires_at ? "'" : "", v.expires_at ? v.expires_at : "NULL",
                     v.expires_at ? "'" : "");
+        free(near);
     } else {
         rc = cli_report(&d, rc);
     }
@@ -351,14 +384,14 @@ int cmd_status(int argc, char **argv)
     memset(&r, 0, sizeof r);
     ds_diag_init(&d);
     ds_buf_init(&b);
-    if ((rc = read_setup("status", argc, argv, RA_NOW | RA_JSON | RA_FORMAT, &a))) goto out;
+    if ((rc = read_setup("status", argc, argv, RA_NOW | RA_JSON | RA_FORMAT | RA_SEL, &a))) goto out;
     int prom = a.format && strcmp(a.format, "prometheus") == 0;
     if (a.format && !prom && strcmp(a.format, "json") != 0 && strcmp(a.format, "text") != 0) {
         rc = cli_usage_error("status", "--format '%s': expected text, json or prometheus", a.format);
         goto out;
     }
     a.json |= a.format && strcmp(a.format, "json") == 0;
-    rc = ds_read_status(a.db, a.now, &r, &d);
+    rc = ds_read_status_sel(a.db, a.now, ds_select_active(&a.sel) ? &a.sel : NULL, &r, &d);
     if (rc != DS_OK) { rc = cli_report(&d, rc); goto out; }
     if (prom) {     /* cli/prom.c; the failure counters come from the history */
         ds_db *conn = NULL;
@@ -378,6 +411,7 @@ int cmd_status(int argc, char **argv)
     }
     rc = emit(&b);
 out:
+    read_free(&a);
     ds_buf_free(&b);
     ds_report_free(&r);
     ds_hist_totals_free(&ht);
@@ -387,6 +421,32 @@ out:
 
 /* ---------------------------------------------------------------- clear */
 
+/* clear with selectors: the KEY|GLOB arguments join --select; the rows
+ * cleared are those of the selected plan items and of the orphaned rows a
+ * key-only view selects, each named exactly. */
+static int clear_selected(read_args *a, int64_t *n, ds_diag *d)
+{
+    ds_report r;
+    char **keys = NULL;
+    size_t nk = 0;
+    int rc = DS_FAILED;
+    for (size_t i = 0; i < a->npos; i++)
+        if (ds_select_add(&a->sel, a->pos[i], 0, d)) return cli_usage_error("clear", "%s", d->v[d->n - 1].msg);
+    if ((rc = ds_read_status_sel(a->db, ds_time_now(), &a->sel, &r, d)) != DS_OK) return rc;
+    keys = calloc(r.n + r.norphans + 1, sizeof *keys);
+    for (size_t i = 0; keys && i < r.n + r.norphans; i++) {
+        const char *k = i < r.n ? r.items[i].key : r.orphans[i - r.n].key;
+        if (!(keys[nk] = ds_glob_quote(k))) break;
+        nk++;
+    }
+    if (!keys || nk < r.n + r.norphans) { ds_fail(d, DS_FAILED, "out of memory"); rc = DS_FAILED; }
+    else if (nk) rc = ds_read_clear(a->db, (const char *const *)keys, nk, n, d);
+    for (size_t i = 0; i < nk; i++) free(keys[i]);
+    free(keys);
+    ds_report_free(&r);
+    return rc;
+}
+
 int cmd_clear(int argc, char **argv)
 {
     read_args a;
@@ -394,15 +454,16 @@ int cmd_clear(int argc, char **argv)
     int rc;
     ds_diag d;
     ds_diag_init(&d);
-    if ((rc = read_setup("clear", argc, argv, RA_KEYS, &a))) goto out;
+    if ((rc = read_setup("clear", argc, argv, RA_KEYS | RA_SEL, &a))) goto out;
     for (size_t i = 0; i < a.npos; i++)
         if (!*a.pos[i]) { rc = cli_usage_error("clear", "empty KEY"); goto out; }
-    rc = ds_read_clear(a.db, a.pos, a.npos, &n, &d);
+    if (ds_select_active(&a.sel)) rc = clear_selected(&a, &n, &d);
+    else rc = ds_read_clear(a.db, a.pos, a.npos, &n, &d);
     if (rc == DS_OK) printf("cleared %lld cache rows\n", (long long)n);
-    else rc = cli_report(&d, rc);
+    else if (rc != DS_USAGE) rc = cli_report(&d, rc);
 out:
     ds_diag_free(&d);
-    free(a.pos);
+    read_free(&a);
     return rc;
 }
 

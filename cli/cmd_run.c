@@ -12,12 +12,14 @@
 #include "cli.h"
 #include "ds_project.h"
 #include "ds_run.h"
+#include "ds_select.h"
 #include "render.h"
+#include "run_out.h"
 
 const char usage_run[] =
-    "usage: dashspec run [--db FILE] [--specs DIR] [--only KEY|GLOB]... [--group G]\n"
+    "usage: dashspec run [--db FILE] [--specs DIR] [--select SEL]... [--exclude SEL]...\n"
     "                    [--force] [--dry-run] [--jobs N] [--now TS] [--quiet]\n"
-    "                    [--busy-timeout DUR] [--watch]\n"
+    "                    [--busy-timeout DUR] [--watch] [--results FILE]\n"
     "\n"
     "Computes the items of the plan that are due and writes each value into\n"
     "dashboard_cache as soon as it is computed (one transaction per value).\n"
@@ -33,8 +35,12 @@ const char usage_run[] =
     "  --specs DIR          compile DIR first and store the plan when it compiled\n"
     "                       without error; items that fail to compile are reported\n"
     "                       and count as failed, the others still run\n"
-    "  --only KEY|GLOB      run only matching keys (shell glob; repeatable)\n"
-    "  --group G            run only the items of group G\n"
+    "  --select SEL         run only the selected items; SEL is a key glob,\n"
+    "                       tag:NAME, group:NAME or file:PATH (relative to the\n"
+    "                       specs directory, a glob), A,B for both; repeatable,\n"
+    "                       and several are a union ('a b' in one value too)\n"
+    "  --exclude SEL        leave out what SEL selects (same forms)\n"
+    "  --only SEL, --group G  aliases of --select SEL and --select group:G\n"
     "  --force              run every selected item, due or not (ignores backoff)\n"
     "  --dry-run            print each selected item, whether it is due and why;\n"
     "                       run nothing, write nothing (takes no lock)\n"
@@ -49,13 +55,19 @@ const char usage_run[] =
     "                       writer before that item fails (default 5s, or\n"
     "                       dashspec.yaml's busy_timeout); a duration\n"
     "                       (90s, 1m) or milliseconds (500ms, 0ms = do not wait)\n"
+    "  --results FILE       write each item's outcome as JSON (status, reason due,\n"
+    "                       duration, rows, bytes, error), like dbt's\n"
+    "                       run_results.json; replaced atomically after each run\n"
+    "                       (each --watch cycle); a failure to write it: exit 1\n"
     "  --watch              stay up holding the lock and run items as they fall\n"
     "                       due; picks up a plan replaced by `dashspec compile`;\n"
     "                       with --now the clock starts there and runs in real time;\n"
     "                       SIGINT/SIGTERM finish the items in flight, then exit 0\n"
     "\n"
-    "output: one JSON object per run on stdout (with --watch, one per cycle that\n"
-    "ran something):\n"
+    "output: on a terminal, one line per item as it finishes (key, shape, rows,\n"
+    "duration; ok, failed or skipped and why) and a closing summary line, like\n"
+    "`dbt run`. Otherwise (a pipe, a file, cron) one JSON object per run on\n"
+    "stdout (with --watch, one per cycle that ran something):\n"
     "  {\"summary\": \"Pre-computed N cache entries in Xms\", \"details\": {\n"
     "   \"metrics_cached\": {KEY: ENTRIES...}, \"charts_cached\": {...}, \"skipped\": S,\n"
     "   \"failed\": {KEY: ERROR...}, \"duration_ms\": D}, \"metrics\": {\"entries_cached\": N,\n"
@@ -81,7 +93,15 @@ static void on_signal(int sig)
 typedef struct out_ctx {
     int watch;
     int progress_shown;
+    run_out ro;             /* item lines on a terminal, --results */
 } out_ctx;
+
+static void on_item(void *ctx, const ds_run_event *ev)
+{
+    out_ctx *c = ctx;
+    if (c->progress_shown) { fputs("\r\033[K", stderr); c->progress_shown = 0; }
+    run_out_event(&c->ro, ev);
+}
 
 static void emit(void *ctx, ds_run_out where, const char *text)
 {
@@ -139,15 +159,15 @@ static int parse_busy(const char *s, int64_t *ms)
 
 int cmd_run(int argc, char **argv)
 {
-    const char *db = NULL, *specs = NULL, *group = NULL, *jobs = NULL, *now = NULL, *busy = NULL;
-    const char **only = NULL;
-    size_t nonly = 0;
+    const char *db = NULL, *specs = NULL, *jobs = NULL, *now = NULL, *busy = NULL, *results = NULL;
+    cli_sel cs = {0};
+    ds_select sel;
+    ds_select_init(&sel);
     int force = 0, dry = 0, quiet = 0, watch = 0;
     const cli_opt opts[] = {
         {"--db", &db, NULL, NULL, NULL},
         {"--specs", &specs, NULL, NULL, NULL},
-        {"--only", NULL, NULL, &only, &nonly},
-        {"--group", &group, NULL, NULL, NULL},
+        CLI_SEL_OPTS(cs),
         {"--force", NULL, &force, NULL, NULL},
         {"--dry-run", NULL, &dry, NULL, NULL},
         {"--jobs", &jobs, NULL, NULL, NULL},
@@ -155,10 +175,11 @@ int cmd_run(int argc, char **argv)
         {"--quiet", NULL, &quiet, NULL, NULL},
         {"--busy-timeout", &busy, NULL, NULL, NULL},
         {"--watch", NULL, &watch, NULL, NULL},
+        {"--results", &results, NULL, NULL, NULL},
         {NULL, NULL, NULL, NULL, NULL}
     };
     int rc = DS_USAGE;
-    if (cli_parse("run", argc, argv, opts, NULL, NULL)) goto out;
+    if (cli_parse("run", argc, argv, opts, NULL, NULL) || cli_sel_build("run", &cs, NULL, 0, &sel)) goto out;
 
     ds_run_opts o;
     memset(&o, 0, sizeof o);
@@ -166,9 +187,7 @@ int cmd_run(int argc, char **argv)
     if (!o.db_path) { cli_usage_error("run", "no database given (use --db FILE or set DASHSPEC_DB)"); goto out; }
     o.specs_dir = specs;
     const ds_project *pr = cli_project();
-    o.only = only;
-    o.nonly = nonly;
-    o.group = group;
+    o.select = &sel;
     o.force = force;
     o.dry_run = dry;
     o.quiet = quiet;
@@ -193,8 +212,15 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     if (dry && watch) { cli_usage_error("run", "--dry-run and --watch do not go together"); goto out; }
-    out_ctx oc = {watch, 0};
-    o.progress = !quiet && isatty(2);
+    if (results && !*results) { cli_usage_error("run", "--results needs a file name"); goto out; }
+    out_ctx oc = {watch, 0, {0}};
+    /* On a terminal: a line per item and a closing summary instead of the
+     * JSON (which a pipe, a file or cron still gets). */
+    int lines = !quiet && !dry && isatty(1);
+    run_out_init(&oc.ro, stdout, lines, dry ? NULL : results);
+    o.quiet = quiet || lines;
+    o.progress = !quiet && !lines && isatty(2);
+    if (lines || (results && !dry)) o.on_item = on_item;
     o.emit = emit;
     o.ctx = &oc;
     o.stop = &got_signal;
@@ -211,12 +237,15 @@ int cmd_run(int argc, char **argv)
     ds_diag_init(&d);
     ds_status st = ds_run(&o, &d);
     cli_report(&d, st);
+    if (oc.ro.failed_write && st == DS_OK) st = DS_FAILED;
+    run_out_free(&oc.ro);
     ds_diag_free(&d);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     rc = (int)st;
     if (got_signal && !watch && st != DS_DBERROR) rc = 128 + got_signal;
 out:
-    free(only);
+    cli_sel_free(&cs);
+    ds_select_free(&sel);
     return rc;
 }

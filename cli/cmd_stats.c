@@ -11,10 +11,12 @@
 #include "cli.h"
 #include "ds_history.h"
 #include "ds_read.h"
+#include "ds_select.h"
 #include "render.h"
 
 const char usage_stats[] =
-    "usage: dashspec stats [--db FILE] [--since DUR] [--select GLOB]... [--json] [--now TS]\n"
+    "usage: dashspec stats [--db FILE] [--since DUR] [--select SEL]... [--exclude SEL]...\n"
+    "                      [--json] [--now TS]\n"
     "\n"
     "Shows what the cache did over the last DUR (default 24h), from the history\n"
     "`run` records (one dashspec_history row per item attempt, one dashspec_runs\n"
@@ -27,7 +29,10 @@ const char usage_stats[] =
     "\n"
     "  --db FILE      the database (default: $DASHSPEC_DB); opened read-only\n"
     "  --since DUR    the period: 90m, 24h, 7d ... back from now (default 24h)\n"
-    "  --select GLOB  only keys matching the shell glob; repeatable\n"
+    "  --select SEL   only the selected items: a key glob, tag:NAME, group:NAME\n"
+    "                 or file:PATH; repeatable (a union); keys no longer in the\n"
+    "                 plan match key globs only\n"
+    "  --exclude SEL  leave these out (same forms)\n"
     "  --json         one JSON object (see docs/operations.md, \"Cache statistics\")\n"
     "  --now TS       the UTC time 'YYYY-MM-DD HH:MM:SS' that ends the period\n"
     "\n"
@@ -35,6 +40,42 @@ const char usage_stats[] =
     "(default 10000; a setting in dashspec_settings, see docs/operations.md).\n"
     "\n"
     "exit status: 0 printed; 2 usage error; 5 the database cannot be opened or read.\n";
+
+/* With a selection: the keys the statistics cover, as exact globs for
+ * ds_stats_compute: the selected plan items (sel_r), and the keys of the
+ * history that are not in the plan (all_r) and that a key-only view
+ * selects. One pattern that matches no key when nothing is selected. */
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int selected_pats(const ds_select *sel, const ds_report *sel_r, const ds_report *all_r,
+                         const ds_history *h, char ***pats, size_t *n)
+{
+    *n = 0;
+    const char **hk = calloc(h->na + 1, sizeof *hk);
+    if (!hk || !(*pats = calloc(sel_r->n + h->na + 1, sizeof **pats))) { free(hk); return -1; }
+    size_t nh = 0;
+    for (size_t i = 0; i < h->na; i++) hk[nh++] = h->a[i].key;
+    qsort(hk, nh, sizeof *hk, cmp_key);
+    for (size_t i = 0; i < sel_r->n; i++)
+        if (!((*pats)[(*n)++] = ds_glob_quote(sel_r->items[i].key))) goto oom;
+    for (size_t i = 0; i < nh; i++) {
+        if (i && strcmp(hk[i - 1], hk[i]) == 0) continue;
+        int planned = 0;
+        for (size_t j = 0; j < all_r->n && !planned; j++) planned = strcmp(all_r->items[j].key, hk[i]) == 0;
+        ds_sel_view v = {hk[i], NULL, NULL, 0, NULL};
+        if (planned || !ds_select_match(sel, &v)) continue;
+        if (!((*pats)[(*n)++] = ds_glob_quote(hk[i]))) goto oom;
+    }
+    if (*n == 0 && !((*pats)[(*n)++] = ds_strdup(""))) goto oom;
+    free(hk);
+    return 0;
+oom:
+    free(hk);
+    return -1;
+}
 
 /* The plan's keys and groups (status' view of them), borrowed from r. */
 static int plan_keys(const ds_report *r, const char ***keys, const char ***groups)
@@ -108,9 +149,15 @@ static int stats_print(const ds_stats *s, const cli_term *t, ds_buf *b)
 
 int cmd_stats(int argc, char **argv)
 {
-    const char *dbopt = NULL, *nowopt = NULL, *sinceopt = NULL, **sel = NULL, *db, *why = NULL;
+    const char *dbopt = NULL, *nowopt = NULL, *sinceopt = NULL, *db, *why = NULL;
     const char **keys = NULL, **groups = NULL;
-    size_t nsel = 0;
+    char **pats = NULL;
+    size_t npats = 0;
+    cli_sel cs = {0};
+    ds_select sel;
+    ds_report all;
+    memset(&all, 0, sizeof all);
+    ds_select_init(&sel);
     int json = 0, rc;
     int64_t now, since = 86400;
     ds_diag d;
@@ -126,22 +173,30 @@ int cmd_stats(int argc, char **argv)
         {"--db", &dbopt, NULL, NULL, NULL},
         {"--now", &nowopt, NULL, NULL, NULL},
         {"--since", &sinceopt, NULL, NULL, NULL},
-        {"--select", NULL, NULL, &sel, &nsel},
+        CLI_SEL_OPTS(cs),
         {"--json", NULL, &json, NULL, NULL},
         {NULL, NULL, NULL, NULL, NULL}
     };
-    if (cli_parse("stats", argc, argv, opts, NULL, NULL)) { rc = DS_USAGE; goto out; }
+    if (cli_parse("stats", argc, argv, opts, NULL, NULL) || cli_sel_build("stats", &cs, NULL, 0, &sel)) {
+        rc = DS_USAGE;
+        goto out;
+    }
     if (!(db = cli_db(dbopt))) { rc = cli_usage_error("stats", "no database given (use --db FILE or set DASHSPEC_DB)"); goto out; }
     if (cli_now("stats", nowopt, &now)) { rc = DS_USAGE; goto out; }
     if (sinceopt && (ds_duration_parse(sinceopt, &since, &why) || since <= 0)) {
         rc = cli_usage_error("stats", "--since '%s': %s", sinceopt, why ? why : "must be more than 0s");
         goto out;
     }
-    if ((rc = ds_read_status(db, now, &r, &d)) != DS_OK) { rc = cli_report(&d, rc); goto out; }
+    int on = ds_select_active(&sel);
+    if ((rc = ds_read_status_sel(db, now, on ? &sel : NULL, &r, &d)) != DS_OK ||
+        (on && (rc = ds_read_status(db, now, &all, &d)) != DS_OK)) {
+        rc = cli_report(&d, rc);
+        goto out;
+    }
     if (ds_db_open(db, DS_DB_READONLY, &conn, &d)) { rc = cli_report(&d, DS_DBERROR); goto out; }
     if (ds_history_load(conn, now - since, now, &h, &d)) { rc = cli_report(&d, DS_DBERROR); goto out; }
-    if (plan_keys(&r, &keys, &groups) ||
-        ds_stats_compute(&h, keys, groups, r.n, sel, nsel, now - since, now, &s)) {
+    if (plan_keys(&r, &keys, &groups) || (on && selected_pats(&sel, &r, &all, &h, &pats, &npats)) ||
+        ds_stats_compute(&h, keys, groups, r.n, (const char *const *)pats, npats, now - since, now, &s)) {
         fprintf(stderr, "dashspec: out of memory\n");
         rc = DS_FAILED;
         goto out;
@@ -165,6 +220,10 @@ out:
     ds_diag_free(&d);
     free(keys);
     free(groups);
-    free(sel);
+    for (size_t i = 0; pats && pats[i]; i++) free(pats[i]);
+    free(pats);
+    ds_report_free(&all);
+    cli_sel_free(&cs);
+    ds_select_free(&sel);
     return rc;
 }

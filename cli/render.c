@@ -43,7 +43,7 @@ size_t cli_clean_keep(ds_buf *b, const char *s, size_t n, unsigned keep)
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, chars = 0;
     while (i < n) {
-        uint32_t cp;
+        uint32_t cp = 0;
         int k = ds_utf8_next(p + i, n - i, &cp);
         chars++;
         if (k < 0) { ds_buf_addc(b, '?'); i++; continue; }   /* byte by byte */

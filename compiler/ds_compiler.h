@@ -32,6 +32,12 @@ void ds_item_hash(ds_item *it);
  * in-memory schema). Items with errors get bad = 1. Returns 0 when no error
  * was added, -1 otherwise. */
 int ds_sql_validate(ds_db *db, ds_plan *p, ds_diag *d);
+/* For an engine error msg about query (compiler/ds_sql_hint.c): when it is
+ * "no such table: X" or "no such column: X", sets *off (when < 0) to where
+ * X is in the query, and *near to the schema's nearest name (malloc'd; NULL
+ * when none, or the engine lists no names). Returns 0; cannot fail (out of
+ * memory only loses the hint). */
+int ds_sql_hint(ds_db *db, const char *query, const char *msg, long *off, char **near);
 
 /* The plan's row codec (ds_plan.c): the text columns every engine stores
  * for an item. JSON that gives back exactly the ds_param (exact int64,

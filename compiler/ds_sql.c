@@ -566,9 +566,13 @@ static int check_prepared(ds_db *db, ds_item *it, const ds_sql_scan *s, ds_diag 
         r = -2;
         goto out;
     case DS_DESC_ERROR: {
-        ds_mark m = x.error_off >= 0 && (size_t)x.error_off <= strlen(it->query)
-            ? qmark(it, (size_t)x.error_off) : it->m_query;
-        r = item_error(it, d, m, "%s", msg);
+        char *near = NULL;
+        long off = x.error_off;
+        ds_sql_hint(db, it->query, msg, &off, &near);
+        ds_mark m = off >= 0 && (size_t)off <= strlen(it->query) ? qmark(it, (size_t)off) : it->m_query;
+        if (near) r = item_error(it, d, m, "%s; did you mean '%s'?", msg, near);
+        else r = item_error(it, d, m, "%s", msg);
+        free(near);
         goto out;
     }
     case DS_DESC_EMPTY:     /* only blanks and comments: the scanner said so already */

@@ -323,6 +323,7 @@ static void parser_error(const yaml_parser_t *ps, ds_ydoc *doc, ds_yerr *err)
         set_err(err, pm, "YAML syntax error: tabs cannot be used for indentation");
         return;
     }
+    if (ds_yaml_indent_hint(doc, pm.line, err)) return;
     if (ps->context)
         set_err(err, mk(ps->problem_mark), "YAML syntax error: %s (%s at line %d)", prob,
                 ps->context, (int)ps->context_mark.line + 1);

@@ -64,6 +64,12 @@ ds_mark ds_yaml_mark(const ds_ydoc *doc, size_t off);
 /* The bytes of source line `line` (1-based) without its line break, or NULL
  * when there is no such line. */
 const char *ds_yaml_line(const ds_ydoc *doc, int line, size_t *len);
+/* compiler/ds_yaml_hint.c: after a libyaml syntax error at line `upto`, the
+ * first line up to it whose indentation does not fit (deeper than a field
+ * with a value, between two levels, ending a `key: |` block early): fills
+ * err with dashspec's words and that line, and returns 1; 0 when no line is
+ * to blame (err untouched). Cannot fail. */
+int ds_yaml_indent_hint(const ds_ydoc *doc, int upto, ds_yerr *err);
 /* The buffer the document was parsed from. */
 const char *ds_yaml_buf(const ds_ydoc *doc, size_t *len);
 

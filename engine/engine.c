@@ -317,6 +317,20 @@ int ds_db_column_exists(ds_db *db, const char *table, const char *column)
     return db->eng->column_exists(db, table, column);
 }
 
+/* Optional (not in ds_engine_missing): only a hint depends on it. */
+int ds_db_schema_names(ds_db *db, const char *table, char ***names, size_t *n)
+{
+    *names = NULL;
+    *n = 0;
+    return db->eng->schema_names ? db->eng->schema_names(db, table, names, n) : 0;
+}
+
+void ds_names_free(char **names, size_t n)
+{
+    for (size_t i = 0; names && i < n; i++) free(names[i]);
+    free(names);
+}
+
 
 void ds_describe_free(ds_describe *x)
 {

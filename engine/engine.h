@@ -127,6 +127,11 @@ struct ds_engine {
     int (*table_exists)(ds_db *db, const char *name);           /* any case */
     int64_t (*table_rows)(ds_db *db, const char *table);        /* -1 unknown */
     int (*column_exists)(ds_db *db, const char *table, const char *column);
+    /* check's "did you mean" (OPTIONAL: NULL in an engine that has none,
+     * and the suggestion is skipped): with table NULL the names of the
+     * tables and views; else the columns of that table. *names and each
+     * name malloc'd (free with ds_names_free); 0, or -1 out of memory. */
+    int (*schema_names)(ds_db *db, const char *table, char ***names, size_t *n);
 
     /* The stored plan (ds_plan_store / ds_plan_load, compiler/ds_compiler.h);
      * rows carry the JSON of compiler/ds_plan.c's codec. */
@@ -219,6 +224,10 @@ int ds_db_full_scans(ds_db *db, const char *query, char ***names, size_t *n);
 int ds_db_table_exists(ds_db *db, const char *name);
 int64_t ds_db_table_rows(ds_db *db, const char *table);
 int ds_db_column_exists(ds_db *db, const char *table, const char *column);
+/* schema_names through db's engine; an engine without it has no names (0). */
+int ds_db_schema_names(ds_db *db, const char *table, char ***names, size_t *n);
+/* Frees n names and the array (NULL-safe). */
+void ds_names_free(char **names, size_t n);
 
 extern const ds_engine ds_sqlite_engine;     /* engine/sqlite/sqlite_engine.c */
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include "ds_compiler.h"
 #include "ds_read.h"
+#include "ds_select.h"
 #include "engine.h"
 
 /* ---------------------------------------------------------------- get */
@@ -122,6 +123,25 @@ static int cmp_items(const void *a, const void *b)
 
 ds_status ds_read_status(const char *db_path, int64_t now, ds_report *out, ds_diag *d)
 {
+    return ds_read_status_sel(db_path, now, NULL, out, d);
+}
+
+/* Keeps the orphans a key-only view of the selection takes. */
+static void orphans_select(ds_report *r, const ds_select *sel)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < r->norphans; i++) {
+        ds_sel_view v = {r->orphans[i].key, NULL, NULL, 0, NULL};
+        if (ds_select_match(sel, &v)) { r->orphans[k++] = r->orphans[i]; continue; }
+        free(r->orphans[i].key);
+        free(r->orphans[i].expires_at);
+    }
+    r->norphans = k;
+}
+
+ds_status ds_read_status_sel(const char *db_path, int64_t now, const ds_select *sel, ds_report *out,
+                             ds_diag *d)
+{
     ds_db *db = NULL;
     ds_plan p;
     ds_item_state *st = NULL;
@@ -144,8 +164,10 @@ ds_status ds_read_status(const char *db_path, int64_t now, ds_report *out, ds_di
     if (!st || !has || !out->items) { ds_fail(d, DS_DBERROR, "out of memory"); goto out; }
     if (ds_state_load(db, &p, st, d)) goto out;
     if (scan_cache(db, &p, has, out, d)) goto out;
+    if (sel) orphans_select(out, sel);
     for (size_t i = 0; i < p.n; i++) {
         const ds_item *it = &p.items[i];
+        if (sel && !ds_select_item(sel, it)) continue;
         ds_report_item *r = &out->items[out->n++];
         r->kind = it->kind;
         r->ttl = it->ttl;
@@ -285,6 +307,37 @@ ds_status ds_read_clear(const char *db_path, const char *const *pats, size_t npa
 
 /* ---------------------------------------------------------------- explain / preview */
 
+/* The plan key nearest to key (ds_suggest), borrowed from p, or NULL. */
+static const char *near_key(const ds_plan *p, const char *key)
+{
+    const char **names = calloc(p->n + 1, sizeof *names);
+    if (!names) return NULL;
+    for (size_t i = 0; i < p->n; i++) names[i] = p->items[i].key;
+    const char *near = ds_suggest(key, strlen(key), names);
+    free(names);
+    return near;
+}
+
+char *ds_read_near_key(const char *db_path, const char *key, int *in_plan)
+{
+    ds_db *db = NULL;
+    ds_plan p;
+    ds_diag d;
+    char *near = NULL;
+    *in_plan = 0;
+    ds_plan_init(&p);
+    ds_diag_init(&d);
+    if (ds_db_open(db_path, DS_DB_READONLY, &db, &d) == 0 && ds_plan_load(db, &p, &d) == 0) {
+        for (size_t i = 0; i < p.n && !*in_plan; i++) *in_plan = strcmp(p.items[i].key, key) == 0;
+        const char *n = *in_plan ? NULL : near_key(&p, key);
+        if (n) near = ds_strdup(n);
+    }
+    ds_db_close(db);
+    ds_plan_free(&p);
+    ds_diag_free(&d);
+    return near;
+}
+
 /* Moves key's plan row out of the plan of an open database into *it. Returns
  * DS_OK, DS_FAILED (not in the plan, reported with a hint), DS_DBERROR. */
 static ds_status find_item(ds_db *db, const char *key, ds_item *it, ds_diag *d)
@@ -300,7 +353,11 @@ static ds_status find_item(ds_db *db, const char *key, ds_item *it, ds_diag *d)
         rs = DS_OK;
         break;
     }
-    if (rs != DS_OK)
+    const char *near = rs != DS_OK ? near_key(&p, key) : NULL;
+    if (rs != DS_OK && near)
+        ds_error(d, NULL, 0, 0, NULL, "no item '%s' in the plan of '%s'; did you mean '%s'?", key,
+                 ds_db_path(db), near);
+    else if (rs != DS_OK)
         ds_error(d, NULL, 0, 0, NULL, "no item '%s' in the plan of '%s'%s", key, ds_db_path(db),
                  p.n ? "" : " (nothing is compiled: run dashspec compile)");
     ds_plan_free(&p);

@@ -33,6 +33,10 @@ typedef struct ds_value {
 ds_status ds_read_get(const char *db_path, const char *key, int64_t now, int stale,
                       ds_value *out, ds_diag *d);
 void ds_value_free(ds_value *v);
+/* For "did you mean": whether key is an item of db_path's plan (*in_plan),
+ * and when it is not, the nearest plan key (ds_suggest's rule), malloc'd;
+ * NULL when none is near or the plan cannot be read (no error reported). */
+char *ds_read_near_key(const char *db_path, const char *key, int *in_plan);
 
 /* ---------------------------------------------------------------- status */
 
@@ -79,6 +83,11 @@ typedef struct ds_report {
  * tables reports an empty plan). Returns DS_OK or DS_DBERROR; out is always
  * initialized; free it with ds_report_free. */
 ds_status ds_read_status(const char *db_path, int64_t now, ds_report *out, ds_diag *d);
+/* The same for the items sel selects (ds_select.h; NULL: all): rows and
+ * counts of those items only; orphans whose key a key-only view selects. */
+struct ds_select;
+ds_status ds_read_status_sel(const char *db_path, int64_t now, const struct ds_select *sel, ds_report *out,
+                             ds_diag *d);
 void ds_report_free(ds_report *r);
 /* Appends the report as one JSON object (status --json, documented in
  * docs/reading.md) and a newline. Cannot fail (b records OOM). */

@@ -36,6 +36,7 @@
 #include "ds_compiler.h"
 #include "ds_run_int.h"
 #include "ds_vec.h"
+#include "ds_select.h"
 
 /* --watch looks for a plan replaced by `compile` this often. */
 #define PLAN_CHECK_MS 2000
@@ -73,18 +74,36 @@ void ds_run_emit(const runner *R, ds_run_out where, const char *text)
 
 /* ---------------------------------------------------------------- selection */
 
-static int only_match(const ds_run_opts *o, const char *key)
-{
-    if (!o->nonly) return 1;
-    for (size_t i = 0; i < o->nonly; i++)
-        if (ds_glob_match(o->only[i], key)) return 1;
-    return 0;
-}
-
 static int selected(const ds_run_opts *o, const ds_item *it)
 {
-    if (o->group && (!it->group || strcmp(o->group, it->group) != 0)) return 0;
-    return only_match(o, it->key);
+    return ds_select_item(o->select, it);
+}
+
+/* A key whose item is unknown (a compile failure): matches key globs only. */
+static int key_selected(const ds_run_opts *o, const char *key)
+{
+    ds_sel_view v = {key, NULL, NULL, 0, NULL};
+    return ds_select_match(o->select, &v);
+}
+
+/* "--select 'x' matches no item of the plan": one warning per selector. */
+static void warn_unmatched(const runner *R, ds_diag *d)
+{
+    const ds_select *s = R->o->select;
+    for (size_t k = 0; k < s->n; k++) {
+        if (s->v[k].exclude) continue;
+        int hit = 0;
+        for (size_t i = 0; i < R->plan.n && !hit; i++) {
+            const ds_item *it = &R->plan.items[i];
+            ds_sel_view v = {it->key, it->group, it->tags, it->ntags, it->file};
+            hit = ds_sel_match(&s->v[k], &v);
+        }
+        for (size_t i = 0; i < R->ncf && !hit; i++) {
+            ds_sel_view v = {R->cf[i].name, NULL, NULL, 0, NULL};
+            hit = ds_sel_match(&s->v[k], &v);
+        }
+        if (!hit) ds_warning(d, NULL, 0, 0, NULL, "--select '%s' matches no item of the plan", s->v[k].text);
+    }
 }
 
 static int cmp_job(const void *a, const void *b)
@@ -135,9 +154,9 @@ static int collect_cfails(runner *R, const ds_diag *cd)
         if (e->sev != DS_SEV_ERROR) continue;
         const ds_item *it = e->key ? plan_find(&R->plan, e->key) : NULL;
         if (e->key && (!it || it->bad)) {
-            /* An item the selection leaves out is not reported; one whose
-             * group is unknown cannot match --group. */
-            if (it ? !selected(R->o, it) : (R->o->group != NULL || !only_match(R->o, e->key)))
+            /* An item the selection leaves out is not reported; one known
+             * only by its key matches key globs only. */
+            if (it ? !selected(R->o, it) : !key_selected(R->o, e->key))
                 continue;
             if (add_cfail(R, e->key, e->msg)) return -1;
         } else if (e->file) {
@@ -220,6 +239,20 @@ static void dry_run_lines(runner *R, job *jobs, size_t n, int64_t now)
     ds_buf_free(&b);
 }
 
+/* on_item for what will not run: the compile failures, then the selected
+ * items that are not due. */
+static void skipped_events(runner *R, job *jobs, size_t n, size_t ncf, int64_t now)
+{
+    for (size_t i = 0; i < ncf; i++) {
+        ds_run_event ev = {.key = R->cf[i].name, .kind = DS_KIND_METRIC, .shape = DS_SHAPE_N, .status = DS_ITEM_FAILED,
+                           .reason = "does not compile", .error = R->cf[i].msg,
+                           .rows = -1, .bytes = -1, .duration_ms = -1};
+        R->o->on_item(R->o->ctx, &ev);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (jobs[i].state == J_SKIP) ds_run_item_event(R, &jobs[i], 0, 0, now);
+}
+
 /* Runs one cycle at time now. *ran: something was attempted (or failed to
  * compile), so a summary was printed and a dashspec_runs row written. *next:
  * the earliest time a selected item falls due (INT64_MAX when none). In a
@@ -268,6 +301,7 @@ static int cycle(runner *R, int64_t now, int64_t t0_ms, int *ran, int64_t *next)
     if (o->watch && ndue == 0 && ncf == 0) { rc = 0; goto out; }
     *ran = 1;
     R->reported_cf = 1;
+    if (o->on_item) skipped_events(R, jobs, n, ncf, now);
 
     if (ndue) {
         int nthreads = R->jobs < (int)ndue ? R->jobs : (int)ndue;
@@ -308,6 +342,10 @@ static int cycle(runner *R, int64_t now, int64_t t0_ms, int *ran, int64_t *next)
     ds_buf_addc(&b, '\n');
     if (b.p && !b.oom) ds_run_emit(R, DS_RUN_STDOUT, b.p);
     ds_buf_free(&b);
+    if (o->on_item) {
+        ds_run_event end = {.key = NULL, .rows = t.entries, .bytes = -1, .duration_ms = dur};
+        o->on_item(o->ctx, &end);
+    }
     rc = t.failed ? 1 : 0;
 out:
     free(sum);
@@ -470,18 +508,7 @@ ds_status ds_run(const ds_run_opts *o, ds_diag *d)
             ds_warning(d, NULL, 0, 0, NULL, "the plan in '%s' is empty: nothing to run (compile specs first: "
                        "dashspec compile --db FILE --specs DIR, or pass --specs DIR)", o->db_path);
     }
-    if (o->nonly || o->group) {
-        for (size_t k = 0; k < o->nonly; k++) {
-            int hit = 0;
-            for (size_t i = 0; i < R.plan.n && !hit; i++) hit = ds_glob_match(o->only[k], R.plan.items[i].key);
-            for (size_t i = 0; i < R.ncf && !hit; i++) hit = ds_glob_match(o->only[k], R.cf[i].name);
-            if (!hit) ds_warning(d, NULL, 0, 0, NULL, "--only '%s' matches no item of the plan", o->only[k]);
-        }
-        int any = 0;
-        for (size_t i = 0; i < R.plan.n && !any; i++) any = o->group && selected(o, &R.plan.items[i]);
-        if (o->group && !any && R.plan.n)
-            ds_warning(d, NULL, 0, 0, NULL, "--group '%s' selects no item of the plan", o->group);
-    }
+    if (ds_select_active(o->select)) warn_unmatched(&R, d);
     if (!o->dry_run && !(R.w = ds_writer_new(R.db, d))) goto out;
     if (!o->dry_run) {
         if (!(R.ex = calloc((size_t)R.jobs, sizeof *R.ex))) { ds_fail(d, DS_DBERROR, "out of memory"); goto out; }

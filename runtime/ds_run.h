@@ -32,12 +32,36 @@ typedef enum ds_run_out {
                            "" means clear it (only sent when `progress` is set) */
 } ds_run_out;
 
+/* One item's outcome in a run (ds_run_opts.on_item). */
+typedef enum ds_run_item_status {
+    DS_ITEM_OK = 0,         /* computed and written */
+    DS_ITEM_FAILED,         /* the query or the write failed, or it does not compile */
+    DS_ITEM_SKIPPED,        /* not due (fresh, or backing off) */
+    DS_ITEM_INTERRUPTED     /* stopped by a signal, not recorded */
+} ds_run_item_status;
+
+/* What on_item is told: an item finished (or was skipped), or, with key
+ * NULL, a cycle ended (its summary JSON was made and recorded). Everything
+ * is borrowed for the duration of the call. */
+typedef struct ds_run_event {
+    const char *key;                /* NULL: the end of a cycle */
+    ds_kind kind;
+    ds_shape shape;                 /* DS_SHAPE_N for a compile failure (not known) */
+    ds_run_item_status status;
+    const char *reason;             /* why it was due ("expired 3m ago") or skipped
+                                       ("fresh for 7m", "backoff until ..."); "does
+                                       not compile" for a compile failure */
+    const char *error;              /* DS_ITEM_FAILED: the message; else NULL */
+    int64_t rows;                   /* result rows; -1 unknown (not computed) */
+    int64_t bytes;                  /* the value's JSON bytes; -1 unknown */
+    int64_t duration_ms;            /* query time; at a cycle's end, the cycle's; -1 unknown */
+    size_t index, total;            /* k-th of the cycle's total due items; 0, 0 for skipped */
+} ds_run_event;
+
 typedef struct ds_run_opts {
     const char *db_path;            /* required; never created */
     const char *specs_dir;          /* compile these first, or NULL: the stored plan */
-    const char *const *only;        /* --only globs (ds_glob_match), nonly of them */
-    size_t nonly;
-    const char *group;              /* --group, or NULL */
+    const struct ds_select *select; /* --select/--exclude (common/ds_select.h), or NULL: all */
     int force;                      /* run every selected item */
     int dry_run;                    /* say what is due and why; run and write nothing */
     int quiet;                      /* emit nothing for DS_RUN_STDOUT */
@@ -53,6 +77,10 @@ typedef struct ds_run_opts {
      * what was committed stays. --watch finishes the items in flight first. */
     const volatile sig_atomic_t *stop;
     void (*emit)(void *ctx, ds_run_out where, const char *text);
+    /* Called, when set, as each item finishes, for each item skipped, and at
+     * each cycle's end (not for --dry-run); always from the calling thread
+     * and one at a time, so lines never interleave with --jobs N. */
+    void (*on_item)(void *ctx, const ds_run_event *ev);
     void *ctx;
 } ds_run_opts;
 

@@ -59,6 +59,9 @@ typedef struct tally {
 int64_t ds_run_mono_ms(void);
 int ds_run_stopping(const runner *R);
 void ds_run_emit(const runner *R, ds_run_out where, const char *text);
+/* ds_sched.c: tells on_item (when set) about job j, the k-th of n due (0, 0
+ * when skipped), at now. Main thread only. */
+void ds_run_item_event(const runner *R, const job *j, size_t k, size_t n, int64_t now);
 
 /* ds_sched.c: runs due[0..n) at now on R->ex[0] (serial) or on nthreads
  * workers (parallel), writing each result as it comes (main thread). */

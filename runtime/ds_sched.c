@@ -122,8 +122,26 @@ static int write_batch(runner *R, job **v, size_t n, int64_t now)
     return 1;
 }
 
-static void progress_note(const runner *R, size_t k, size_t n, const job *j)
+void ds_run_item_event(const runner *R, const job *j, size_t k, size_t n, int64_t now)
 {
+    if (!R->o->on_item) return;
+    char why[128];
+    ds_due_explain(j->it, j->st, now, j->why, j->next, why, sizeof why);
+    int done = j->state == J_OK;
+    ds_run_event ev = {
+        .key = j->it->key, .kind = j->it->kind, .shape = j->it->shape, .reason = why,
+        .status = j->state == J_OK ? DS_ITEM_OK : j->state == J_FAILED ? DS_ITEM_FAILED
+                : j->state == J_INTERRUPTED ? DS_ITEM_INTERRUPTED : DS_ITEM_SKIPPED,
+        .error = j->state == J_FAILED ? (j->err ? j->err : "failed") : NULL,
+        .rows = done ? j->res.entries : -1, .bytes = done ? (int64_t)j->res.len : -1,
+        .duration_ms = k ? j->res.duration_ms : -1, .index = k, .total = n,
+    };
+    R->o->on_item(R->o->ctx, &ev);
+}
+
+static void progress_note(const runner *R, size_t k, size_t n, const job *j, int64_t now)
+{
+    ds_run_item_event(R, j, k, n, now);
     if (!R->o->progress) return;
     char *s = ds_asprintf("%zu/%zu %s", k, n, j->it->key);
     if (s) ds_run_emit(R, DS_RUN_PROGRESS, s);
@@ -141,7 +159,7 @@ void ds_run_serial(runner *R, job **due, size_t n, int64_t now)
         j->rc = ds_exec_item(x, j->it, now, &j->res, &j->err);
         j->ready_ms = ds_run_mono_ms();
         write_job(R, j, now);
-        progress_note(R, i + 1, n, j);
+        progress_note(R, i + 1, n, j, now);
     }
     ds_exec_cancel_on(x, NULL, NULL);
 }
@@ -439,7 +457,7 @@ static int collect(pool *P, job **pend, size_t *npend, size_t *pbytes, int start
 static void write_pending(runner *R, job **pend, size_t npend, size_t n, size_t *written, int64_t now)
 {
     if (!R->dbfail && npend > 1 && write_batch(R, pend, npend, now)) {
-        for (size_t i = 0; i < npend; i++) progress_note(R, ++*written, n, pend[i]);
+        for (size_t i = 0; i < npend; i++) progress_note(R, ++*written, n, pend[i], now);
         return;
     }
     for (size_t i = 0; i < npend; i++) {
@@ -450,7 +468,7 @@ static void write_pending(runner *R, job **pend, size_t npend, size_t n, size_t 
             continue;
         }
         write_job(R, pend[i], now);
-        progress_note(R, ++*written, n, pend[i]);
+        progress_note(R, ++*written, n, pend[i], now);
     }
 }
 

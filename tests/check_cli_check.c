@@ -192,7 +192,7 @@ START_TEST(check_errors_in_three_formats)
     ck_assert_int_eq(p.status, 1);
     char *want = NULL;
     ck_assert_int_ge(asprintf(&want,
-        "%s/a.yaml:8:14: error: no such column: statuz [broken]\n"
+        "%s/a.yaml:8:14: error: no such column: statuz; did you mean 'status'? [broken]\n"
         "%s/a.yaml:14:12: error: statement is not read-only: DELETE is not allowed [writer]\n"
         "%s/b.yaml:5:12: error: shape scalar needs exactly 1 column; the query returns 2 (a, b) [scalar2]\n",
         f.bad, f.bad, f.bad), 0);
@@ -207,7 +207,7 @@ START_TEST(check_errors_in_three_formats)
 
     DS_RUN(&p, "check", "--specs", f.bad, "--schema", f.schema, "--format", "github");
     ck_assert_int_eq(p.status, 1);
-    ck_assert_int_ge(asprintf(&want, "::error file=%s/a.yaml,line=8,col=14::no such column: statuz [broken]\n", f.bad), 0);
+    ck_assert_int_ge(asprintf(&want, "::error file=%s/a.yaml,line=8,col=14::no such column: statuz; did you mean 'status'? [broken]\n", f.bad), 0);
     ck_assert_msg(strncmp(p.out, want, strlen(want)) == 0, "got %s", p.out);
     free(want);
     ck_assert_str_eq(p.err, "");
@@ -228,7 +228,7 @@ START_TEST(check_errors_in_three_formats)
     ck_assert_int_eq(cJSON_GetObjectItem(e0, "col")->valueint, 14);
     ck_assert_str_eq(cJSON_GetObjectItem(e0, "severity")->valuestring, "error");
     ck_assert_str_eq(cJSON_GetObjectItem(e0, "key")->valuestring, "broken");
-    ck_assert_str_eq(cJSON_GetObjectItem(e0, "message")->valuestring, "no such column: statuz");
+    ck_assert_str_eq(cJSON_GetObjectItem(e0, "message")->valuestring, "no such column: statuz; did you mean 'status'?");
     cJSON_Delete(j);
     ck_assert_str_eq(p.err, "");
     ds_proc_free(&p);
@@ -405,7 +405,7 @@ START_TEST(compile_writes_nothing_on_error)
     DS_RUN(&p, "compile", "--db", f.db, "--specs", f.bad);
     ck_assert_int_eq(p.status, 1);
     ck_assert_str_eq(p.out, "");
-    ck_assert_ptr_nonnull(strstr(p.err, "a.yaml:8:14: error: no such column: statuz [broken]\n"));
+    ck_assert_ptr_nonnull(strstr(p.err, "a.yaml:8:14: error: no such column: statuz; did you mean 'status'? [broken]\n"));
     ck_assert_ptr_nonnull(strstr(p.err, "dashspec: 3 errors in 2 files; nothing was written\n"));
     ds_proc_free(&p);
     char *s = ds_sql_text(f.db, "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'dashspec%'");

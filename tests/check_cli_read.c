@@ -108,49 +108,6 @@ static int ascii_only(const char *s)
     return 1;
 }
 
-/* Runs the binary on a pseudo-terminal of `cols` columns; stdout and stderr
- * both arrive in p->out. color: leave NO_COLOR unset (else set it). */
-static void run_tty(ds_proc *p, const char *const *argv, int cols, int color)
-{
-    const char *bin = getenv("DS_BIN");
-    ck_assert_ptr_nonnull(bin);
-    size_t n = 0;
-    while (argv[n]) n++;
-    const char **av = calloc(n + 2, sizeof *av);
-    ck_assert_ptr_nonnull(av);
-    av[0] = bin;
-    for (size_t i = 0; i < n; i++) av[i + 1] = argv[i];
-    int master = -1;
-    struct winsize ws = {.ws_row = 50, .ws_col = (unsigned short)cols};
-    pid_t pid = forkpty(&master, NULL, NULL, &ws);
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        setenv("TERM", "xterm-256color", 1);
-        unsetenv("COLUMNS");
-        if (color) unsetenv("NO_COLOR"); else setenv("NO_COLOR", "1", 1);
-        execv(bin, (char *const *)av);
-        _exit(127);
-    }
-    free(av);
-    size_t len = 0, cap = 8192;
-    char *buf = malloc(cap);
-    ck_assert_ptr_nonnull(buf);
-    for (;;) {
-        if (cap - len < 4096) { cap *= 2; buf = realloc(buf, cap); ck_assert_ptr_nonnull(buf); }
-        ssize_t r = read(master, buf + len, cap - len - 1);
-        if (r > 0) { len += (size_t)r; continue; }
-        if (r < 0 && errno == EINTR) continue;
-        break;   /* EIO: the child closed the terminal */
-    }
-    buf[len] = '\0';
-    close(master);
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
-    p->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    p->out = buf;
-    p->err = strdup("");
-}
-#define DS_TTY(p, cols, color, ...) run_tty((p), (const char *const[]){__VA_ARGS__, NULL}, (cols), (color))
 
 /* ---------------------------------------------------------------- render.c */
 
@@ -600,6 +557,32 @@ END_TEST
 
 /* ---------------------------------------------------------------- explain */
 
+/* An unknown key: get, explain and preview suggest the nearest plan key. */
+START_TEST(cli_key_suggestions)
+{
+    fx f;
+    fx_open(&f);
+    ds_proc p;
+    DS_RUN(&p, "get", "--db", f.db, "funel");
+    ck_assert_int_eq(p.status, 3);
+    ck_assert_str_eq(p.err, "dashspec get: no value for 'funel' (not an item of the plan); did you mean 'funnel'?\n");
+    ds_proc_free(&p);
+    DS_RUN(&p, "explain", "--db", f.db, "recnet");
+    ck_assert_int_eq(p.status, 1);
+    ck_assert_ptr_nonnull(strstr(p.err, "no item 'recnet' in the plan of"));
+    ck_assert_ptr_nonnull(strstr(p.err, "; did you mean 'recent'?"));
+    ds_proc_free(&p);
+    DS_RUN(&p, "preview", "--db", f.db, "hourlyy");
+    ck_assert_int_eq(p.status, 1);
+    ck_assert_ptr_nonnull(strstr(p.err, "did you mean 'hourly'?"));
+    ds_proc_free(&p);
+    DS_RUN(&p, "get", "--db", f.db, "zzzzzz");      /* nothing near: no suggestion */
+    ck_assert_ptr_null(strstr(p.err, "did you mean"));
+    ds_proc_free(&p);
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(cli_explain)
 {
     fx f;
@@ -963,6 +946,7 @@ Suite *cli_read_suite(void)
     tcase_add_test(tc, cli_status);
     tcase_add_test(tc, cli_clear);
     tcase_add_test(tc, cli_explain);
+    tcase_add_test(tc, cli_key_suggestions);
     tcase_add_test(tc, cli_preview);
     tcase_add_test(tc, cli_migrate);
     tcase_add_test(tc, cli_help_texts);

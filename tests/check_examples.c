@@ -713,6 +713,7 @@ START_TEST(man_page_covers_the_contract)
         ".SS explain", ".SS preview", ".SS migrate", ".SS help", ".SS init", ".SS completion",
         /* options */
         "--db", "--specs", "--now", "--schema", "--migrations", "--format", "--only", "--group",
+        "--select", "--exclude", ".SH SELECTORS", "--results",
         "--force", "--dry-run", "--jobs", "--quiet", "--busy-timeout", "--watch", "--stale",
         "--json", "--help", "--version", "DASHSPEC_DB", "--strict", "dashspec.yaml",
         /* sections */

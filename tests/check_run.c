@@ -530,8 +530,15 @@ START_TEST(selection_dry_run_quiet)
     cJSON_Delete(s);
     ds_proc_free(&p);
 
-    /* --force runs all selected; --group and --only intersect */
+    /* --force runs all selected; --group and --only intersect, as before
+     * --select existed; a,b says the same */
     RUN(&p, "2026-02-12 10:00:30", "--force", "--group", "overview", "--only", "t*");
+    s = summary(p.out);
+    ck_assert_int_eq(items_run(s), 1);
+    ck_assert(has(det(s, "metrics_cached"), "total"));
+    cJSON_Delete(s);
+    ds_proc_free(&p);
+    RUN(&p, "2026-02-12 10:00:30", "--force", "--select", "group:overview,t*");
     s = summary(p.out);
     ck_assert_int_eq(items_run(s), 1);
     ck_assert(has(det(s, "metrics_cached"), "total"));

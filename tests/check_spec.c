@@ -722,8 +722,12 @@ START_TEST(file_level_errors)
     expect("version: 1\nfoo: \"abc\n",
            "t.yaml:3:1: error: YAML syntax error: found unexpected end of stream "
            "(while scanning a quoted scalar at line 2)\n");
+    /* Indentation in dashspec's words, at the line to blame (libyaml: "mapping
+     * values are not allowed in this context" at the colon). */
     expect("version: 1\n  bad: indent\n",
-           "t.yaml:2:6: error: YAML syntax error: mapping values are not allowed in this context\n");
+           "t.yaml:2:3: error: YAML indentation: this line is indented deeper than the field above "
+           "('version:' at line 1), so it reads as part of that field's value; line it up with the "
+           "fields beside it\n");
 }
 END_TEST
 

@@ -23,6 +23,11 @@ void ds_proc_run(ds_proc *p, const char *const *argv, const char *in, const char
 /* Convenience: ds_proc_run with a literal list. */
 #define DS_RUN(p, ...) ds_proc_run((p), (const char *const[]){__VA_ARGS__, NULL}, NULL, NULL)
 void ds_proc_free(ds_proc *p);
+/* Runs $DS_BIN on a pseudo-terminal of `cols` columns (forkpty, -lutil):
+ * stdout and stderr both arrive in p->out (p->err is ""). color: leave
+ * NO_COLOR unset (else set it). */
+void ds_proc_run_tty(ds_proc *p, const char *const *argv, int cols, int color);
+#define DS_TTY(p, cols, color, ...) ds_proc_run_tty((p), (const char *const[]){__VA_ARGS__, NULL}, (cols), (color))
 
 /* A fresh directory under $TMPDIR, removed by ds_tmp_cleanup (rm -rf). */
 char *ds_tmpdir(void);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,4 +201,45 @@ char *ds_slurp(const char *path)
     fclose(f);
     if (b) b[n] = '\0';
     return b;
+}
+
+void ds_proc_run_tty(ds_proc *p, const char *const *argv, int cols, int color)
+{
+    const char *bin = getenv("DS_BIN");
+    ck_assert_ptr_nonnull(bin);
+    size_t n = 0;
+    while (argv[n]) n++;
+    const char **av = calloc(n + 2, sizeof *av);
+    ck_assert_ptr_nonnull(av);
+    av[0] = bin;
+    for (size_t i = 0; i < n; i++) av[i + 1] = argv[i];
+    int master = -1;
+    struct winsize ws = {.ws_row = 50, .ws_col = (unsigned short)cols};
+    pid_t pid = forkpty(&master, NULL, NULL, &ws);
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        setenv("TERM", "xterm-256color", 1);
+        unsetenv("COLUMNS");
+        if (color) unsetenv("NO_COLOR"); else setenv("NO_COLOR", "1", 1);
+        execv(bin, (char *const *)av);
+        _exit(127);
+    }
+    free(av);
+    size_t len = 0, cap = 8192;
+    char *buf = malloc(cap);
+    ck_assert_ptr_nonnull(buf);
+    for (;;) {
+        if (cap - len < 4096) { cap *= 2; buf = realloc(buf, cap); ck_assert_ptr_nonnull(buf); }
+        ssize_t r = read(master, buf + len, cap - len - 1);
+        if (r > 0) { len += (size_t)r; continue; }
+        if (r < 0 && errno == EINTR) continue;
+        break;   /* EIO: the child closed the terminal */
+    }
+    buf[len] = '\0';
+    close(master);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    p->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    p->out = buf;
+    p->err = strdup("");
 }

@@ -28,6 +28,7 @@ const ds_engine ds_sqlite_engine = {
     .table_exists = ds_sqlite_table_exists,
     .table_rows = ds_sqlite_table_rows,
     .column_exists = ds_sqlite_column_exists,
+    .schema_names = ds_sqlite_schema_names,
     .plan_store = ds_sqlite_plan_store,
     .plan_load = ds_sqlite_plan_load,
     .state_load = ds_sqlite_state_load,

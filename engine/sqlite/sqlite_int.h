@@ -115,6 +115,9 @@ int ds_sqlite_table_exists(ds_db *db, const char *name);
 int64_t ds_sqlite_table_rows(ds_db *db, const char *table);
 int ds_sqlite_column_exists(ds_db *db, const char *table, const char *column);
 
+/* sqlite_schema.c */
+int ds_sqlite_schema_names(ds_db *db, const char *table, char ***names, size_t *n);
+
 /* sqlite_read.c */
 const char *ds_sqlite_errmsg(ds_db *db);
 /* sqlite_history.c: history_load, history_totals (engine/engine.h). */
