@@ -164,8 +164,14 @@ START_TEST(cli_list)
     LIST(&p, "--select", "file:sub/*", "--select", "open_*");
     ck_assert_str_eq(list_keys(p.out), "open_sites ops_count ops_bad");
     ds_proc_free(&p);
-    LIST(&p, "--group", "overview", "--only", "ops_c*");  /* the aliases: a union */
-    ck_assert_str_eq(list_keys(p.out), "total open_sites ops_count");
+    LIST(&p, "--group", "overview", "--only", "ops_c*");  /* --group filters --only */
+    ck_assert_str_eq(list_keys(p.out), "");
+    ds_proc_free(&p);
+    LIST(&p, "--group", "overview", "--only", "t*", "--only", "open_*");
+    ck_assert_str_eq(list_keys(p.out), "total open_sites");
+    ds_proc_free(&p);
+    LIST(&p, "--group", "overview");                      /* alone: the group */
+    ck_assert_str_eq(list_keys(p.out), "total open_sites");
     ds_proc_free(&p);
     LIST(&p, "--select", "group:overview,t*");             /* a,b: both */
     ck_assert_str_eq(list_keys(p.out), "total");
