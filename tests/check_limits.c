@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include "dashspec.h"
 #include "ds_common.h"
 #include "fault/proc.h"
 
@@ -208,6 +209,37 @@ START_TEST(signals_end_a_run_waiting_for_a_lock)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- time stays representable */
+
+/* --now outside 1970..9999, or one where now + ttl passes 9999-12-31
+ * 23:59:59: a usage error naming the limit, nothing stored. Before: exit 0
+ * and expires_at '0000-00-00 00:00:00'. */
+START_TEST(time_stays_representable)
+{
+    const char *bad[] = {"9999-12-31 23:59:59", "1969-12-31 23:59:59", "0000-01-01 00:00:00",
+                         "9999-12-31 23:59:30"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        xproc p;
+        grun(&p, XARGS("run", "--db", db, "--specs", specs, "--now", bad[i]), "run");
+        ck_assert_msg(p.status == 2, "--now %s: exit %d: %s", bad[i], p.status, p.err);
+        ck_assert_msg(strstr(p.err, "9999-12-31 23:59:59") != NULL, "--now %s: %s", bad[i], p.err);
+        xfree(&p);
+    }
+    assert_xq(db, "SELECT count(*) FROM dashboard_cache", "0");
+    xproc p;
+    grun(&p, XARGS("run", "--db", db, "--specs", specs, "--now", "9999-12-31 23:58:59"), "run");
+    ck_assert_msg(p.status == 0, "exit %d: %s", p.status, p.err);
+    xfree(&p);
+    assert_xq(db, "SELECT expires_at FROM dashboard_cache WHERE cache_key = 'a'", "9999-12-31 23:59:59");
+    /* the formatter never writes an invalid time */
+    char ts[20];
+    ds_time_format(INT64_MAX, ts);
+    ck_assert_str_eq(ts, "9999-12-31 23:59:59");
+    ds_time_format(-5, ts);
+    ck_assert_str_eq(ts, "1970-01-01 00:00:00");
+}
+END_TEST
+
 Suite *limits_suite(void)
 {
     Suite *s = suite_create("limits");
@@ -217,6 +249,7 @@ Suite *limits_suite(void)
     tcase_add_test(tc, special_files_are_no_databases);
     tcase_add_test(tc, special_files_among_specs_are_refused);
     tcase_add_test(tc, signals_end_a_run_waiting_for_a_lock);
+    tcase_add_test(tc, time_stays_representable);
     suite_add_tcase(s, tc);
     return s;
 }
