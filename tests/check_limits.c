@@ -240,6 +240,48 @@ START_TEST(time_stays_representable)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- ceilings */
+
+/* max_bytes, max_rows and timeout past their ceilings: check refuses each at
+ * its line:col (items and defaults); the schema states the same maxima.
+ * Before: max_bytes 9223372036854775807 passed and switched off the length
+ * limit and the heap cap. */
+START_TEST(no_setting_switches_a_limit_off)
+{
+    free(ds_write(dir, "specs/s.yaml",
+                  "version: 1\n"
+                  "defaults: { max_rows: 10000001 }\n"
+                  "metrics:\n"
+                  "  - key: a\n    shape: scalar\n    ttl: 1m\n    query: SELECT 1\n"
+                  "    max_bytes: 9223372036854775807\n"
+                  "  - key: b\n    shape: scalar\n    ttl: 1m\n    query: SELECT 1\n"
+                  "    timeout: 2h\n"
+                  "  - key: c\n    shape: scalar\n    ttl: 1m\n    query: SELECT 1\n"
+                  "    max_bytes: 268435456\n    max_rows: 10000000\n    timeout: 1h\n"));
+    xproc p;
+    grun(&p, XARGS("check", "--db", db, "--specs", specs), "check");
+    ck_assert_msg(p.status == 1, "exit %d: %s%s", p.status, p.out, p.err);
+    ck_assert_msg(strstr(p.out, "s.yaml:2:23:") && strstr(p.out, "'max_rows' is 10000001, past its ceiling"),
+                  "%s", p.out);
+    ck_assert_msg(strstr(p.out, "s.yaml:8:16:") && strstr(p.out, "past its ceiling of 268435456"), "%s", p.out);
+    ck_assert_msg(strstr(p.out, "s.yaml:13:14:") && strstr(p.out, "'timeout' is 7200, past its ceiling"),
+                  "%s", p.out);
+    ck_assert_msg(!strstr(p.out, "[c]"), "c is within its ceilings: %s", p.out);
+    xfree(&p);
+    char *path = ds_src("docs/spec.schema.json"), *text = ds_slurp(path);
+    cJSON *root = cJSON_Parse(text);
+    ck_assert_ptr_nonnull(root);
+    const cJSON *defs = cJSON_GetObjectItemCaseSensitive(root, "definitions");
+    const cJSON *mr = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(defs, "f_max_rows"), "maximum");
+    const cJSON *mb = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(defs, "f_max_bytes"), "maximum");
+    ck_assert_msg(cJSON_IsNumber(mr) && (int64_t)mr->valuedouble == DS_MAX_ROWS_CEILING, "schema max_rows maximum");
+    ck_assert_msg(cJSON_IsNumber(mb) && (int64_t)mb->valuedouble == DS_MAX_BYTES_CEILING, "schema max_bytes maximum");
+    cJSON_Delete(root);
+    free(text);
+    free(path);
+}
+END_TEST
+
 Suite *limits_suite(void)
 {
     Suite *s = suite_create("limits");
@@ -250,6 +292,7 @@ Suite *limits_suite(void)
     tcase_add_test(tc, special_files_among_specs_are_refused);
     tcase_add_test(tc, signals_end_a_run_waiting_for_a_lock);
     tcase_add_test(tc, time_stays_representable);
+    tcase_add_test(tc, no_setting_switches_a_limit_off);
     suite_add_tcase(s, tc);
     return s;
 }

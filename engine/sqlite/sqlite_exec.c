@@ -344,7 +344,8 @@ int ds_sqlite_exec_item(ds_exec *b, const ds_item *it, int64_t now, ds_result *o
 
     /* Strings and blobs may be a few times the value's size on their way, and
      * never need to be enormous: a memory bomb fails here, at once. */
-    int64_t lim = it->max_bytes > 0 && it->max_bytes <= INT_MAX / 4 ? 4 * it->max_bytes : INT_MAX;
+    int64_t mb = it->max_bytes > 0 && it->max_bytes <= DS_MAX_BYTES_CEILING ? it->max_bytes : DS_MAX_BYTES_CEILING;
+    int64_t lim = 4 * mb;
     if (lim < DS_MIN_LENGTH_LIMIT) lim = DS_MIN_LENGTH_LIMIT;
     sqlite3_limit(x->h, SQLITE_LIMIT_LENGTH, (int)lim);
     x->lenlim = lim;
