@@ -282,6 +282,71 @@ START_TEST(no_setting_switches_a_limit_off)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- check and run agree */
+
+/* Every function SQLite lists, called with NULL arguments (OVER () for
+ * window functions): either check refuses it with a located message, or run
+ * executes it (it may fail on its arguments, never on authorization).
+ * Before: rtreecheck('x') passed check and failed every run with a bare
+ * "authorization denied". */
+START_TEST(what_check_accepts_run_can_execute)
+{
+    sqlite3 *h = xopen(db);
+    sqlite3_stmt *st = NULL;
+    ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT DISTINCT name, narg, type FROM pragma_function_list ORDER BY 1, 2",
+                                        -1, &st, NULL), SQLITE_OK);
+    ds_buf y;
+    ds_buf_init(&y);
+    ds_buf_printf(&y, "version: 1\ndefaults: { ttl: 1m, timeout: 5s }\nmetrics:\n");
+    int n = 0;
+    char **names = NULL;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        int narg = sqlite3_column_int(st, 1), k = narg >= 0 ? narg : 1;
+        const char *type = (const char *)sqlite3_column_text(st, 2);
+        ds_buf_printf(&y, "  - key: f%03d\n    shape: scalar\n    query: \"SELECT %s(", n, name);
+        for (int i = 0; i < k; i++) ds_buf_printf(&y, "%sNULL", i ? ", " : "");
+        ds_buf_printf(&y, ")%s AS v\"\n", type && strcmp(type, "w") == 0 ? " OVER ()" : "");
+        names = realloc(names, (size_t)(n + 1) * sizeof *names);
+        ck_assert_ptr_nonnull(names);
+        names[n++] = ds_strdup(name);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    ck_assert_int_gt(n, 100);
+    char *text = ds_buf_steal(&y);
+    free(ds_write(dir, "specs/s.yaml", text));
+    free(text);
+    xproc c, r;
+    grun(&c, XARGS("check", "--db", db, "--specs", specs), "check");
+    grun(&r, XARGS("run", "--db", db, "--specs", specs, "--now", T0, "--jobs", "1"), "run");
+    cJSON *s = cJSON_Parse(r.out);
+    ck_assert_msg(s != NULL, "run summary: %s", r.out);
+    const cJSON *failed = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(s, "details"), "failed");
+    int refused = 0;
+    for (int i = 0; i < n; i++) {
+        char key[16], tag[24];
+        snprintf(key, sizeof key, "f%03d", i);
+        snprintf(tag, sizeof tag, "[%s]", key);
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(failed, key);
+        const char *msg = cJSON_IsString(f) ? f->valuestring : NULL;
+        int at_check = strstr(c.out, tag) != NULL;
+        if (msg && (strstr(msg, "authoriz") || strstr(msg, "not allowed"))) {
+            ck_assert_msg(at_check, "%s(): check accepted it, run refused it: %s", names[i], msg);
+            refused++;
+        }
+        if (strcmp(names[i], "rtreecheck") == 0)
+            ck_assert_msg(at_check && strstr(c.out, "rtreecheck() is not allowed"), "rtreecheck: %s", c.out);
+        free(names[i]);
+    }
+    ck_assert_int_ge(refused, 3);   /* load_extension, fts3_tokenizer, rtreecheck at least */
+    free(names);
+    cJSON_Delete(s);
+    xfree(&c);
+    xfree(&r);
+}
+END_TEST
+
 Suite *limits_suite(void)
 {
     Suite *s = suite_create("limits");
@@ -293,6 +358,7 @@ Suite *limits_suite(void)
     tcase_add_test(tc, signals_end_a_run_waiting_for_a_lock);
     tcase_add_test(tc, time_stays_representable);
     tcase_add_test(tc, no_setting_switches_a_limit_off);
+    tcase_add_test(tc, what_check_accepts_run_can_execute);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -279,6 +279,10 @@ static char *step_error(sq_exec *x, const ds_item *it, int rc)
     if ((rc & 0xff) == SQLITE_NOMEM)
         return ds_asprintf("out of memory: the query needed more than the %lld MiB dashspec lets "
                            "SQLite use (it grows with max_bytes)", (long long)(heap_update(0, 0) >> 20));
+    /* A refusal while the statement ran (a function that prepares SQL of its
+     * own): say what was refused, not only "authorization denied". */
+    if ((rc & 0xff) == SQLITE_AUTH && x->auth.why[0])
+        return ds_asprintf("authorization denied: %s", x->auth.why);
     return ds_strdup(sqlite3_errmsg(x->h));
 }
 
