@@ -282,6 +282,26 @@ START_TEST(no_setting_switches_a_limit_off)
 }
 END_TEST
 
+/* A hand-edited plan row with max_bytes at INT64_MAX: the executor clamps it
+ * to the ceiling, so the length limit is 1 GiB and a 1.1 GB value fails at
+ * once. Before: the limit was SQLite's own maximum and the heap cap followed. */
+START_TEST(a_tampered_plan_row_keeps_the_limits)
+{
+    free(ds_write(dir, "specs/s.yaml",
+                  "version: 1\nmetrics:\n  - key: bomb\n    shape: scalar\n    ttl: 1m\n    timeout: 30s\n"
+                  "    query: SELECT length(zeroblob(1100000000))\n"));
+    xproc p;
+    grun(&p, XARGS("compile", "--db", db, "--specs", specs), "compile");
+    ck_assert_msg(p.status == 0, "compile: %d %s", p.status, p.err);
+    xfree(&p);
+    ds_sql(db, "UPDATE dashspec_plan SET max_bytes = 9223372036854775807");
+    grun(&p, XARGS("run", "--db", db, "--now", T0), "run");
+    ck_assert_msg(p.status == 1, "exit %d: %s%s", p.status, p.out, p.err);
+    ck_assert_msg(strstr(p.out, "exceeded 1073741824 bytes") != NULL, "%s", p.out);
+    xfree(&p);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- check and run agree */
 
 /* Every function SQLite lists, called with NULL arguments (OVER () for
@@ -359,6 +379,7 @@ Suite *limits_suite(void)
     tcase_add_test(tc, time_stays_representable);
     tcase_add_test(tc, no_setting_switches_a_limit_off);
     tcase_add_test(tc, what_check_accepts_run_can_execute);
+    tcase_add_test(tc, a_tampered_plan_row_keeps_the_limits);
     suite_add_tcase(s, tc);
     return s;
 }
