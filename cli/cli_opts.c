@@ -154,6 +154,11 @@ int cli_now(const char *cmd, const char *opt, int64_t *now)
                        "bad --now time '%s'", opt);
         return -1;
     }
+    if (*now < DS_TIME_MIN || *now > DS_TIME_MAX) {
+        cli_usage_error(cmd, "--now '%s' is outside the times dashspec can store (" DS_TIME_MIN_TEXT " to "
+                        DS_TIME_MAX_TEXT " UTC)", opt);
+        return -1;
+    }
     return 0;
 }
 

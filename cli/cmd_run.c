@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <sys/time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,17 +78,44 @@ const char usage_run[] =
     "\n"
     "signals: without --watch, SIGINT/SIGTERM interrupt the queries in flight (their\n"
     "items are not recorded), keep every value already written, print the summary\n"
-    "of what ran and exit 128+signal.\n"
+    "of what ran and exit 128+signal; a run still busy 0.8 s later (waiting for a\n"
+    "lock, say) or a second signal ends it at once (the values stay consistent).\n"
     "\n"
     "exit status: 0 all due items written; 1 some item failed (the others were\n"
     "written); 2 usage error; 4 another run holds the database; 5 the database\n"
     "cannot be opened or written (missing, not a database, read-only, disk full).\n";
 
-static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t got_signal, watching;
+
+/* The backstop of a plain run: a run that has not ended DS_SIGNAL_GRACE_MS
+ * after SIGINT/SIGTERM (a wait for another writer's lock, a long call inside
+ * SQLite) dies of that signal. Every value is its own transaction, so this
+ * is as safe as a kill. */
+#define DS_SIGNAL_GRACE_MS 800
 
 static void on_signal(int sig)
 {
+    if (got_signal && !watching) {
+        signal(sig, SIG_DFL);          /* a second signal ends it at once */
+        raise(sig);
+    }
     got_signal = sig;
+    if (!watching) {
+        struct itimerval it = {{0, 0}, {0, DS_SIGNAL_GRACE_MS * 1000}};
+        setitimer(ITIMER_REAL, &it, NULL);
+    }
+}
+
+static void on_grace_over(int sig)
+{
+    (void)sig;
+    int s = got_signal ? got_signal : SIGTERM;
+    signal(s, SIG_DFL);
+    sigset_t m;
+    sigemptyset(&m);
+    sigaddset(&m, s);
+    sigprocmask(SIG_UNBLOCK, &m, NULL);
+    raise(s);
 }
 
 typedef struct out_ctx {
@@ -226,16 +254,22 @@ int cmd_run(int argc, char **argv)
     o.stop = &got_signal;
 
     /* No SA_RESTART: a signal must cut --watch's sleep short. */
-    struct sigaction sa, old_int, old_term;
+    struct sigaction sa, old_int, old_term, old_alrm;
     memset(&sa, 0, sizeof sa);
+    watching = watch;
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    sa.sa_handler = on_grace_over;
+    sigaction(SIGALRM, &sa, &old_alrm);
 
     ds_diag d;
     ds_diag_init(&d);
     ds_status st = ds_run(&o, &d);
+    struct itimerval off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &off, NULL);
+    sigaction(SIGALRM, &old_alrm, NULL);
     cli_report(&d, st);
     if (oc.ro.failed_write && st == DS_OK) st = DS_FAILED;
     run_out_free(&oc.ro);

@@ -203,6 +203,8 @@ int ds_time_parse_stored(const char *s, size_t n, int64_t *out)
 
 void ds_time_format(int64_t t, char out[20])
 {
+    if (t < DS_TIME_MIN) t = DS_TIME_MIN;
+    if (t > DS_TIME_MAX) t = DS_TIME_MAX;
     time_t tt = (time_t)t;
     struct tm tm;
     if (!gmtime_r(&tt, &tm)) { strcpy(out, "0000-00-00 00:00:00"); return; }

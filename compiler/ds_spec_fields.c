@@ -22,6 +22,15 @@ int ds_spec_add_str(char ***v, size_t *n, size_t *cap, const char *s)
     return 0;
 }
 
+/* No setting switches a limit off: a value past its ceiling is an error at
+ * the value (docs/spec-reference.md, "Limits"). */
+static int ceiling(ld *L, const ynode *v, const char *field, const char *key, int64_t got, int64_t max,
+                   const char *max_text)
+{
+    if (got <= max) return 0;
+    return ds_spec_err(L, v->mark, key, "'%s' is %" PRId64 ", past its ceiling of %s", field, got, max_text);
+}
+
 static int parse_tags(ld *L, const ynode *v, ds_item *it, const char *key)
 {
     int rc = 0;
@@ -211,7 +220,8 @@ int ds_spec_parse_field(ld *L, int f, const ynode *v, ds_item *it, const char *k
         it->m_refresh = v->mark;
         return ds_spec_want_duration(L, v, name, key, &it->refresh);
     case F_TIMEOUT:
-        return ds_spec_want_duration(L, v, name, key, &it->timeout);
+        if (ds_spec_want_duration(L, v, name, key, &it->timeout)) return -1;
+        return ceiling(L, v, name, key, it->timeout, DS_TIMEOUT_CEILING, "3600 (1h)");
     case F_DESCRIPTION:
         if (!(s = ds_spec_want_str(L, v, subj, key))) return -1;
         if (!(it->description = ds_strdup(s))) return ds_spec_oom(L, v->mark);
@@ -228,9 +238,11 @@ int ds_spec_parse_field(ld *L, int f, const ynode *v, ds_item *it, const char *k
         it->m_params = v->mark;
         return parse_params(L, v, it, key);
     case F_MAX_ROWS:
-        return ds_spec_want_count(L, v, name, key, &it->max_rows);
+        if (ds_spec_want_count(L, v, name, key, &it->max_rows)) return -1;
+        return ceiling(L, v, name, key, it->max_rows, DS_MAX_ROWS_CEILING, "10000000");
     case F_MAX_BYTES:
-        return ds_spec_want_count(L, v, name, key, &it->max_bytes);
+        if (ds_spec_want_count(L, v, name, key, &it->max_bytes)) return -1;
+        return ceiling(L, v, name, key, it->max_bytes, DS_MAX_BYTES_CEILING, "268435456 (256 MiB)");
     case F_X:
         it->m_x = v->mark;
         if (!(s = ds_spec_want_column(L, v, subj, key))) return -1;

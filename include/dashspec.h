@@ -108,7 +108,7 @@ typedef struct ds_item {
     char **tags; size_t ntags;
     ds_param *params; size_t nparams;
     int64_t ttl, refresh, timeout;   /* seconds */
-    int64_t max_rows, max_bytes;
+    int64_t max_rows, max_bytes;    /* at most DS_MAX_ROWS_CEILING, DS_MAX_BYTES_CEILING */
     char *x;                /* series only, else NULL */
     char **y; size_t ny;    /* series only; ny == 0 means "every other column" */
     char *series_by;        /* series only, or NULL */
@@ -150,7 +150,21 @@ ds_mark ds_item_query_mark(const ds_item *it, size_t byte_offset);
  * -> seconds since the epoch. 0 ok, -1 bad (bad calendar dates included).
  * format: always "YYYY-MM-DD HH:MM:SS" UTC. */
 int ds_time_parse(const char *s, int64_t *out);
+/* The ceilings of an item's limits (docs/spec-reference.md): no setting
+ * switches a limit off. check refuses larger values; the executor clamps a
+ * tampered plan row to them. */
+#define DS_MAX_BYTES_CEILING INT64_C(268435456)   /* 256 MiB */
+#define DS_MAX_ROWS_CEILING INT64_C(10000000)
+#define DS_TIMEOUT_CEILING INT64_C(3600)          /* seconds: 1h */
+
+/* Clamped into DS_TIME_MIN..DS_TIME_MAX: what it writes is always a valid time. */
 void ds_time_format(int64_t t, char out[20]);
+/* The times dashspec stores and accepts as --now: 1970-01-01 00:00:00 ..
+ * 9999-12-31 23:59:59 UTC (now + ttl, a backoff must stay inside too). */
+#define DS_TIME_MIN INT64_C(0)
+#define DS_TIME_MAX INT64_C(253402300799)
+#define DS_TIME_MIN_TEXT "1970-01-01 00:00:00"
+#define DS_TIME_MAX_TEXT "9999-12-31 23:59:59"
 int64_t ds_time_now(void);
 /* A duration: "1800", "90s", "15m", "1h30m", "7d". Zero, negatives, overflow and
  * anything else are errors. 0 ok, -1 bad (with *why set to a static message). */

@@ -363,6 +363,24 @@ out:
 
 /* ---------------------------------------------------------------- watch */
 
+/* now + ttl (and a backoff, at most refresh <= ttl) must stay a time that can
+ * be stored: a usage error naming the limit and the item otherwise. */
+static int time_range_check(runner *R, int64_t now, ds_diag *d)
+{
+    for (size_t i = 0; i < R->plan.n; i++) {
+        const ds_item *it = &R->plan.items[i];
+        int64_t span = it->ttl > it->refresh ? it->ttl : it->refresh;
+        if (span > 0 && now > DS_TIME_MAX - span) {
+            char ts[20];
+            ds_time_format(now, ts);
+            ds_fail(d, DS_USAGE, "--now %s plus the ttl of '%s' (%" PRId64 "s) passes " DS_TIME_MAX_TEXT
+                    " UTC, the last time dashspec can store", ts, it->key, span);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Sleeps up to ms, waking early on a signal. */
 static void nap(int64_t ms)
 {
@@ -509,6 +527,7 @@ ds_status ds_run(const ds_run_opts *o, ds_diag *d)
                        "dashspec compile --db FILE --specs DIR, or pass --specs DIR)", o->db_path);
     }
     if (ds_select_active(o->select)) warn_unmatched(&R, d);
+    if (time_range_check(&R, o->now, d)) goto out;
     if (!o->dry_run && !(R.w = ds_writer_new(R.db, d))) goto out;
     if (!o->dry_run) {
         if (!(R.ex = calloc((size_t)R.jobs, sizeof *R.ex))) { ds_fail(d, DS_DBERROR, "out of memory"); goto out; }

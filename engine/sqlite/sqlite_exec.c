@@ -274,6 +274,10 @@ static char *step_error(sq_exec *x, const ds_item *it, int rc)
     if ((rc & 0xff) == SQLITE_NOMEM)
         return ds_asprintf("out of memory: the query needed more than the %lld MiB dashspec lets "
                            "SQLite use (it grows with max_bytes)", (long long)(heap_update(0, 0) >> 20));
+    /* A refusal while the statement ran (a function that prepares SQL of its
+     * own): say what was refused, not only "authorization denied". */
+    if ((rc & 0xff) == SQLITE_AUTH && x->auth.why[0])
+        return ds_asprintf("authorization denied: %s", x->auth.why);
     return ds_strdup(sqlite3_errmsg(x->h));
 }
 
@@ -339,7 +343,8 @@ int ds_sqlite_exec_item(ds_exec *b, const ds_item *it, int64_t now, ds_result *o
 
     /* Strings and blobs may be a few times the value's size on their way, and
      * never need to be enormous: a memory bomb fails here, at once. */
-    int64_t lim = it->max_bytes > 0 && it->max_bytes <= INT_MAX / 4 ? 4 * it->max_bytes : INT_MAX;
+    int64_t mb = it->max_bytes > 0 && it->max_bytes <= DS_MAX_BYTES_CEILING ? it->max_bytes : DS_MAX_BYTES_CEILING;
+    int64_t lim = 4 * mb;
     if (lim < DS_MIN_LENGTH_LIMIT) lim = DS_MIN_LENGTH_LIMIT;
     sqlite3_limit(x->h, SQLITE_LIMIT_LENGTH, (int)lim);
     x->lenlim = lim;

@@ -63,6 +63,8 @@ int ds_sqlite_bind(sqlite3_stmt *st, const ds_item *it, const char *now, char **
 void ds_sqlite_default_busy_timeout(int64_t ms);
 int ds_sqlite_open(const char *path, int mode, ds_db **out, ds_diag *d);
 void ds_sqlite_close(ds_db *db);
+/* "a FIFO", "a socket", ... for a stat mode that is not a regular file. */
+const char *ds_sqlite_file_kind(unsigned mode);
 const char *ds_sqlite_target(const ds_db *db);
 void ds_sqlite_busy_timeout(ds_db *db, int64_t ms);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "sqlite_int.h"
 
@@ -19,15 +20,30 @@ typedef struct sq_lock {
 int ds_sqlite_lock(const char *path, ds_lock **out, ds_diag *d)
 {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        ds_fail(d, DS_DBERROR, "cannot open database '%s': not a regular file (%s)", path,
+                ds_sqlite_file_kind(st.st_mode));
+        return -2;
+    }
+    /* O_NONBLOCK: a FIFO swapped in after ds_db_open's check must not hang here. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         ds_fail(d, DS_DBERROR, "cannot open database '%s': %s", path, strerror(errno));
+        return -2;
+    }
+    int e = fstat(fd, &st) != 0 ? errno : 0;
+    if (e || !S_ISREG(st.st_mode)) {
+        close(fd);
+        if (e) ds_fail(d, DS_DBERROR, "cannot open database '%s': %s", path, strerror(e));
+        else ds_fail(d, DS_DBERROR, "cannot open database '%s': not a regular file (%s)", path,
+                     ds_sqlite_file_kind(st.st_mode));
         return -2;
     }
     /* flock(2) locks are separate from the POSIX locks SQLite takes on the same
      * file, belong to this open file description only, and die with the process. */
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        int e = errno;
+        e = errno;
         close(fd);
         if (e == EWOULDBLOCK) {
             ds_fail(d, DS_LOCKED, "another dashspec run holds '%s'", path);

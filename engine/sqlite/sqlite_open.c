@@ -66,6 +66,11 @@ int ds_sqlite_open(const char *path, int mode, ds_db **out, ds_diag *d)
             return ds_fail(d, DS_DBERROR, "cannot open database '%s': %s", path, strerror(errno));
         if (S_ISDIR(st.st_mode))
             return ds_fail(d, DS_DBERROR, "cannot open database '%s': is a directory", path);
+        /* A FIFO would block open(2) forever (SQLite retries on EINTR, so
+         * not even a signal ends it); sockets and devices are no databases. */
+        if (!S_ISREG(st.st_mode))
+            return ds_fail(d, DS_DBERROR, "cannot open database '%s': not a regular file (%s)", path,
+                           ds_sqlite_file_kind(st.st_mode));
         flags |= mode == DS_DB_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
     }
     int rc = sqlite3_open_v2(name, &h, flags, NULL);
@@ -104,6 +109,16 @@ int ds_sqlite_open(const char *path, int mode, ds_db **out, ds_diag *d)
     db->mode = mode;
     *out = &db->base;
     return 0;
+}
+
+const char *ds_sqlite_file_kind(unsigned mode)
+{
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISSOCK(mode)) return "a socket";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISDIR(mode)) return "a directory";
+    return "not a file";
 }
 
 void ds_sqlite_close(ds_db *base)
