@@ -113,6 +113,7 @@ static char *options_json(const ds_item *it)
     }
     if (it->series_by) { ds_buf_adds(&b, n++ ? ",\"series_by\":" : "\"series_by\":"); jstr(&b, it->series_by); }
     if (it->fill) { ds_buf_adds(&b, n++ ? ",\"fill\":" : "\"fill\":"); jstr(&b, it->fill); }
+    if (it->refresh_key) { ds_buf_adds(&b, n++ ? ",\"refresh_key\":" : "\"refresh_key\":"); jstr(&b, it->refresh_key); }
     ds_buf_addc(&b, '}');
     return ds_buf_steal(&b);
 }
@@ -334,6 +335,7 @@ static int parse_options(const char *s, ds_item *it)
             if (strcmp(k, "x") == 0) slot = &it->x;
             else if (strcmp(k, "series_by") == 0) slot = &it->series_by;
             else if (strcmp(k, "fill") == 0) slot = &it->fill;
+            else if (strcmp(k, "refresh_key") == 0) slot = &it->refresh_key;
             else goto out;
             if (*slot || jstring(&p, slot)) goto out;
         }

@@ -245,6 +245,12 @@ int ds_spec_parse_field(ld *L, int f, const ynode *v, ds_item *it, const char *k
         return 0;
     case F_FILL:
         return ds_spec_parse_fill(L, v, it, key);
+    case F_REFRESH_KEY:
+        it->m_refresh_key = v->mark;
+        if (!(s = ds_spec_want_str(L, v, subj, key))) return -1;
+        if (!s[strspn(s, " \t\r\n\f\v")]) return ds_spec_err(L, v->mark, key, "'refresh_key' is empty");
+        if (!(it->refresh_key = ds_strdup(s))) return ds_spec_oom(L, v->mark);
+        return 0;
     }
     return -1;
 }

@@ -38,7 +38,7 @@
 /* ORDER: follows ds_item_fields[] (docs/spec-reference.md, "Items"), checked in ds_spec.c. */
 enum field {
     F_KEY, F_QUERY, F_SHAPE, F_TTL, F_REFRESH, F_DESCRIPTION, F_GROUP, F_TAGS, F_PARAMS,
-    F_TIMEOUT, F_MAX_ROWS, F_MAX_BYTES, F_X, F_Y, F_SERIES_BY, F_FILL, F_N
+    F_TIMEOUT, F_MAX_ROWS, F_MAX_BYTES, F_X, F_Y, F_SERIES_BY, F_FILL, F_REFRESH_KEY, F_N
 };
 
 /* Item keys already in the plan -> their index (ds_spec_dir.c), so a

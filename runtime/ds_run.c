@@ -482,6 +482,7 @@ ds_status ds_run(const ds_run_opts *o, ds_diag *d)
             ds_warning(d, NULL, 0, 0, NULL, "--group '%s' selects no item of the plan", o->group);
     }
     if (!o->dry_run && !(R.w = ds_writer_new(R.db, d))) goto out;
+    R.can_confirm = R.w && ds_cache_can_confirm(R.w);
     if (!o->dry_run) {
         if (!(R.ex = calloc((size_t)R.jobs, sizeof *R.ex))) { ds_fail(d, DS_DBERROR, "out of memory"); goto out; }
     }

@@ -55,4 +55,5 @@ const ds_engine ds_sqlite_engine = {
     .cache_clear = ds_sqlite_cache_clear,
     .explain = ds_sqlite_explain,
     .errmsg = ds_sqlite_errmsg,
+    .confirm = ds_sqlite_confirm,
 };

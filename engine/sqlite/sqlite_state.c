@@ -97,9 +97,15 @@ int ds_sqlite_state_load(ds_db *db, const ds_plan *p, ds_item_state *st, ds_diag
     sqlite3_finalize(q);
     q = NULL;
 
-    enum { S_KEY, S_ATTEMPT, S_SUCCESS, S_DURATION, S_ENTRIES, S_ERROR, S_FAILURES, S_HASH };
-    if ((rc = prep_read(h, db, "SELECT cache_key, last_attempt, last_success, last_duration_ms, entries, "
-                               "last_error, failures, spec_hash FROM dashspec_state", &q, d)))
+    enum { S_KEY, S_ATTEMPT, S_SUCCESS, S_DURATION, S_ENTRIES, S_ERROR, S_FAILURES, S_HASH, S_KEYV, S_CONF };
+    /* Migration 003 adds the refresh_key columns; a database a dry run
+     * reads may not have them yet (they read as NULL). */
+    int fresh = ds_sqlite_column_exists(db, "dashspec_state", "refresh_key_value") == 1;
+    if ((rc = prep_read(h, db, fresh
+                        ? "SELECT cache_key, last_attempt, last_success, last_duration_ms, entries, "
+                          "last_error, failures, spec_hash, refresh_key_value, confirmed_at FROM dashspec_state"
+                        : "SELECT cache_key, last_attempt, last_success, last_duration_ms, entries, "
+                          "last_error, failures, spec_hash, NULL, NULL FROM dashspec_state", &q, d)))
         goto out;
     while (q && (src = sqlite3_step(q)) == SQLITE_ROW) {
         const char *k = (const char *)sqlite3_column_text(q, S_KEY);
@@ -123,6 +129,15 @@ int ds_sqlite_state_load(ds_db *db, const ds_plan *p, ds_item_state *st, ds_diag
                 if (!s->last_error) { rc = ds_fail(d, DS_DBERROR, "out of memory"); goto out; }
             }
             s->failures = clamp(sqlite3_column_int64(q, S_FAILURES), 0, DS_MAX_FAILURES);
+            free(s->key_value);
+            s->key_value = NULL;
+            if (sqlite3_column_type(q, S_KEYV) != SQLITE_NULL &&
+                !(s->key_value = ds_strndup((const char *)sqlite3_column_text(q, S_KEYV),
+                                            (size_t)sqlite3_column_bytes(q, S_KEYV)))) {
+                rc = ds_fail(d, DS_DBERROR, "out of memory");
+                goto out;
+            }
+            s->confirmed_at = col_time(q, S_CONF);
             const unsigned char *hs = sqlite3_column_text(q, S_HASH);
             s->value_hash[0] = '\0';
             if (hs && sqlite3_column_bytes(q, S_HASH) < (int)sizeof s->value_hash)
