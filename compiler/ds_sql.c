@@ -423,6 +423,7 @@ static int check_text_as(ds_item *it, const ds_sql_scan *s, int have_db, int is_
         const char *name = uses[i]->text + 1;
         if (i > 0 && strcmp(uses[i - 1]->text + 1, name) == 0) continue;   /* not its first use */
         if (strcmp(name, "now") == 0) continue;
+        if (strcmp(name, "since") == 0 && it->inc_window && !is_key) continue;   /* incremental */
         if (bsearch(name, names, it->nparams, sizeof *names, cmp_key_name)) continue;
         if (nundecl++ < MAX_PARAM_ERRORS)
             rc = item_error(it, d, qmark(it, uses[i]->off), "parameter '%s' is not declared in params", uses[i]->text);
@@ -443,6 +444,18 @@ static int check_text_as(ds_item *it, const ds_sql_scan *s, int have_db, int is_
                         "%zu more unused parameters not shown", nunused - MAX_PARAM_ERRORS);
     free(uses);
     free(names);
+    if (it->inc_window && !is_key) {
+        int since = 0;
+        for (size_t i = 0; i < s->nparams && !since; i++)
+            since = !s->params[i].positional && strcmp(s->params[i].text + 1, "since") == 0;
+        if (it->shape != DS_SHAPE_SERIES)
+            rc = item_error(it, d, it->m_incremental.line ? it->m_incremental : it->m_shape,
+                            "incremental needs shape series (its x an ISO time bucket), not %s", ds_shape_name(it->shape));
+        else if (!since)
+            rc = item_error(it, d, it->m_query,
+                            "an incremental query must use :since (NULL on a full compute) to limit itself, "
+                            "e.g. WHERE :since IS NULL OR day >= :since");
+    }
     if (it->shape == DS_SHAPE_SERIES && it->series_by && it->ny > 1)
         rc = item_error(it, d, it->m_y.line ? it->m_y : it->m_shape,
                         "series_by needs exactly one y column; y names %zu", it->ny);

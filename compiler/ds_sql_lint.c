@@ -99,7 +99,7 @@ static void filter_columns(ds_db *db, const char *q, const ds_sql_toks *ts, cons
 /* Looks through one item's query plan (is_key: its refresh_key's); warnings only. -1 on OOM. */
 static int lint_item(ds_db *db, const ds_item *it, int is_key, int64_t min_rows, ds_diag *d)
 {
-    const char *q = is_key ? it->refresh_key : q, *what = is_key ? "refresh_key" : "query";
+    const char *q = is_key ? it->refresh_key : it->query, *what = is_key ? "refresh_key" : "query";
     ds_mark m = is_key && it->m_refresh_key.line ? it->m_refresh_key : it->m_query;
     ds_sql_toks ts = {0};
     char **scans = NULL, **warned = NULL;

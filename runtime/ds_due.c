@@ -84,6 +84,7 @@ void ds_item_state_clear(ds_item_state *st)
     if (!st) return;
     free(st->last_error);
     free(st->key_value);
+    free(st->value_json);
     memset(st, 0, sizeof *st);
 }
 

@@ -46,7 +46,8 @@ static char *run_key(ds_exec *x, const ds_item *it, int64_t now, int64_t *ms)
 int ds_fresh_exec(ds_exec *x, const ds_item *it, const ds_item_state *st, ds_due_reason why,
                   int can_confirm, int64_t now, ds_result *out, char **err)
 {
-    if (!it->refresh_key) return ds_exec_item(x, it, now, out, err);
+    if (!it->refresh_key)
+        return it->inc_window ? ds_incr_exec(x, it, st, why, now, out, err) : ds_exec_item(x, it, now, out, err);
     int64_t kms;
     char *kv = run_key(x, it, now, &kms);
     if (kv && can_confirm && why == DS_DUE_REFRESH && st && st->has_value && st->failures == 0 &&
@@ -58,7 +59,7 @@ int ds_fresh_exec(ds_exec *x, const ds_item *it, const ds_item_state *st, ds_due
         out->duration_ms = kms;
         return 0;
     }
-    int rc = ds_exec_item(x, it, now, out, err);
+    int rc = it->inc_window ? ds_incr_exec(x, it, st, why, now, out, err) : ds_exec_item(x, it, now, out, err);
     if (rc != 0) { free(kv); return rc; }
     out->key_value = kv;
     out->duration_ms += kms;

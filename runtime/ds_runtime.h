@@ -56,6 +56,7 @@ typedef struct ds_result {
     char *key_value;        /* malloc'd or NULL: the refresh_key's result, taken before the
                                value (ds_fresh.c); put stores it with the value */
     int confirmed;          /* the key was unchanged: json is NULL, the value is confirmed */
+    int full;               /* incremental: computed in full (put records last_full = now) */
 } ds_result;
 
 void ds_result_free(ds_result *r);
@@ -85,6 +86,9 @@ typedef struct ds_item_state {
     int64_t last_duration_ms, entries;
     char *key_value;            /* malloc'd or NULL: the refresh_key result stored with the value */
     int64_t confirmed_at;       /* 0 = never: last confirmation of the value (refresh_key) */
+    int64_t last_full;          /* 0 = never: the value's last full compute (incremental) */
+    char *value_json;           /* incremental items only: the cached value, malloc'd or NULL */
+    size_t value_len;
 } ds_item_state;
 
 typedef enum ds_due_reason {
@@ -107,6 +111,14 @@ typedef enum ds_due_reason {
  * the key failed: the value is still computed). Same results as ds_exec_item. */
 int ds_fresh_exec(ds_exec *x, const ds_item *it, const ds_item_state *st, ds_due_reason why,
                   int can_confirm, int64_t now, ds_result *out, char **err);
+
+/* Runs an incremental series item (ds_incr.c): in full (:since NULL) on
+ * first use, spec change, --force, every full_every or when the cached
+ * value cannot be merged; else with :since = now - window, merged into
+ * st->value_json. Points older than now - range are dropped either way;
+ * out->full tells which. Same results as ds_exec_item. */
+int ds_incr_exec(ds_exec *x, const ds_item *it, const ds_item_state *st, ds_due_reason why, int64_t now,
+                 ds_result *out, char **err);
 
 /* Decides whether it is due at now (docs/run.md, step 5). *next (may be NULL)
  * receives when it will next be due (== now when due). Pure function. */

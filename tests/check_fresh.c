@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ds_common.h"
 #include "ds_test.h"
 
 static char *dir;
@@ -202,6 +203,161 @@ START_TEST(check_rules)
 }
 END_TEST
 
+
+/* ---------------------------------------------------------------- incremental */
+
+static const char incr_yaml[] =
+    "version: 1\n"
+    "defaults:\n"
+    "  ttl: 1h\n"
+    "  refresh: 1m\n"
+    "charts:\n"
+    "  - key: inc\n"
+    "    shape: series\n"
+    "    x: hour\n"
+    "    series_by: s\n"
+    "    query: |\n"
+    "      SELECT strftime('%Y-%m-%d %H:00:00', at) AS hour, s, sum(v) AS v FROM ev\n"
+    "      WHERE strftime('%Y-%m-%d %H:00:00', at) >= datetime(:now, '-6 hours')\n"
+    "        AND (:since IS NULL OR strftime('%Y-%m-%d %H:00:00', at) >= :since)\n"
+    "      GROUP BY hour, s ORDER BY hour, s\n"
+    "    incremental: {window: 2h, range: 6h, full_every: 30m}\n"
+    "  - key: ref\n"
+    "    shape: series\n"
+    "    x: hour\n"
+    "    series_by: s\n"
+    "    query: |\n"
+    "      SELECT strftime('%Y-%m-%d %H:00:00', at) AS hour, s, sum(v) AS v FROM ev\n"
+    "      WHERE strftime('%Y-%m-%d %H:00:00', at) >= datetime(:now, '-6 hours')\n"
+    "      GROUP BY hour, s ORDER BY hour, s\n";
+
+/* The property: random appends (new rows, late rows inside the window,
+ * late rows outside it) minute after minute; the incremental value equals
+ * the full recompute at every step, except that a late row outside the
+ * window shows only after the next full compute (full_every), as
+ * documented: from then on they are equal again. */
+START_TEST(incremental_equals_full)
+{
+    unsigned seed = 42;
+    ds_sql(db, "CREATE TABLE ev (at TEXT NOT NULL, s TEXT NOT NULL, v INTEGER NOT NULL)");
+    free(ds_write(dir, "specs/main.yaml", incr_yaml));
+    const int64_t t0 = 1770890400;      /* 2026-02-12 10:00:00 */
+    int dirty = 0, equal_steps = 0, incr_steps = 0;
+    for (int m = 0; m <= 150; m++) {
+        int64_t now = t0 + m * 60;
+        int nrows = rand_r(&seed) % 3;
+        for (int r = 0; r < nrows; r++) {
+            int kind = rand_r(&seed) % 40;
+            int64_t at = kind < 25 ? now - rand_r(&seed) % 60                /* new */
+                       : kind < 39 ? now - rand_r(&seed) % 3600               /* late, inside */
+                                  : now - 3 * 3600 - rand_r(&seed) % 7200;   /* late, outside */
+            if ((at - at % 3600) < now - 2 * 3600 && m > 0) dirty = 1;
+            char ts[20], sql[200];
+            ds_time_format(at, ts);
+            snprintf(sql, sizeof sql, "INSERT INTO ev VALUES ('%s', '%c', %d)", ts, 'a' + rand_r(&seed) % 4,
+                     rand_r(&seed) % 50 - 10);
+            ds_sql(db, sql);
+        }
+        char *out = NULL;
+        ck_assert_int_eq(run_at(m, NULL, &out), 0);
+        free(out);
+        char *lf = ds_sql_text(db, "SELECT last_full FROM dashspec_state WHERE cache_key = 'inc'");
+        char ts[20];
+        ds_time_format(now, ts);
+        int was_full = lf && strcmp(lf, ts) == 0;
+        free(lf);
+        if (was_full) dirty = 0;
+        else incr_steps++;
+        char *a = value("inc"), *b = value("ref");
+        ck_assert_ptr_nonnull(a);
+        ck_assert_ptr_nonnull(b);
+        if (!dirty) {
+            ck_assert_msg(strcmp(a, b) == 0, "minute %d: incremental %s, full %s", m, a, b);
+            equal_steps++;
+        }
+        free(a);
+        free(b);
+    }
+    ck_assert_int_gt(incr_steps, 100);
+    ck_assert_int_gt(equal_steps, 50);
+}
+END_TEST
+
+START_TEST(incremental_rules)
+{
+    free(ds_write(dir, "specs/main.yaml",
+                  "version: 1\n"
+                  "defaults:\n"
+                  "  ttl: 1h\n"
+                  "charts:\n"
+                  "  - key: nosince\n"
+                  "    shape: series\n"
+                  "    x: kind\n"
+                  "    query: SELECT kind, amount FROM orders\n"
+                  "    incremental: {window: 2h, range: 1d, full_every: 6h}\n"
+                  "  - key: notseries\n"
+                  "    shape: map\n"
+                  "    query: SELECT kind, amount FROM orders WHERE :since IS NULL\n"
+                  "    incremental: {window: 2h, range: 1d, full_every: 6h}\n"
+                  "  - key: declared\n"
+                  "    shape: scalar\n"
+                  "    query: SELECT :since\n"
+                  "    params: {since: 1}\n"
+                  "  - key: badwindow\n"
+                  "    shape: series\n"
+                  "    x: kind\n"
+                  "    query: SELECT kind, amount FROM orders WHERE :since IS NULL\n"
+                  "    incremental: {window: 2d, range: 1d}\n"));
+    ds_proc p;
+    DS_RUN(&p, "check", "--db", db, "--specs", specs_dir());
+    ck_assert_int_ne(p.status, 0);
+    char *all = malloc(strlen(p.out) + strlen(p.err) + 1);
+    strcpy(all, p.out);
+    strcat(all, p.err);
+    ck_assert_ptr_nonnull(strstr(all, "an incremental query must use :since"));
+    ck_assert_ptr_nonnull(strstr(all, "incremental needs shape series"));
+    ck_assert_ptr_nonnull(strstr(all, "parameter 'since' is built in and cannot be declared"));
+    ck_assert_ptr_nonnull(strstr(all, "incremental needs 'full_every'"));
+    free(all);
+    ds_proc_free(&p);
+    /* a non-ISO x fails the item at run time */
+    free(ds_write(dir, "specs/main.yaml",
+                  "version: 1\n"
+                  "charts:\n"
+                  "  - key: kinds\n"
+                  "    shape: series\n"
+                  "    ttl: 1h\n"
+                  "    x: kind\n"
+                  "    query: SELECT kind, amount FROM orders WHERE :since IS NULL OR kind >= :since\n"
+                  "    incremental: {window: 2h, range: 1d, full_every: 6h}\n"));
+    char *out = NULL;
+    ck_assert_int_ne(run_at(0, NULL, &out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "is not an ISO timestamp"));
+    free(out);
+}
+END_TEST
+
+START_TEST(explain_lints_the_key)
+{
+    ds_sql(db, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 10500)"
+               " INSERT INTO orders (kind, amount) SELECT 'k' || i, i FROM c;");
+    free(ds_write(dir, "specs/main.yaml",
+                  "version: 1\n"
+                  "metrics:\n"
+                  "  - key: one\n"
+                  "    shape: scalar\n"
+                  "    ttl: 1h\n"
+                  "    query: SELECT amount FROM orders WHERE id = 5\n"
+                  "    refresh_key: SELECT count(*) FROM orders WHERE kind = 'k5'\n"));
+    ds_proc p;
+    DS_RUN(&p, "check", "--db", db, "--specs", specs_dir(), "--explain");
+    ck_assert_int_eq(p.status, 0);
+    ck_assert_ptr_nonnull(strstr(p.out, "main.yaml:7:18: warning: refresh_key scans all"));
+    ck_assert_ptr_null(strstr(p.out, "warning: query scans"));
+    ds_proc_free(&p);
+}
+END_TEST
+
 Suite *fresh_suite(void)
 {
     Suite *s = suite_create("fresh");
@@ -211,6 +367,9 @@ Suite *fresh_suite(void)
     tcase_add_test(tc, confirmed_equals_recompute);
     tcase_add_test(tc, force_and_spec_change_recompute);
     tcase_add_test(tc, check_rules);
+    tcase_add_test(tc, incremental_equals_full);
+    tcase_add_test(tc, incremental_rules);
+    tcase_add_test(tc, explain_lints_the_key);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -205,13 +205,14 @@ ds_writer *ds_sqlite_writer_open(ds_db *db, ds_diag *d)
     }
     if (prep(w, "INSERT INTO dashspec_state (cache_key, last_attempt, last_success, last_duration_ms, "
                 "entries, last_error, failures, next_attempt, spec_hash, value_bytes, refresh_key_value, "
-                "confirmed_at) "
-                "VALUES (?1, ?2, ?2, ?3, ?4, NULL, 0, ?5, ?6, ?7, ?8, NULL) ON CONFLICT (cache_key) DO UPDATE SET "
+                "confirmed_at, last_full) "
+                "VALUES (?1, ?2, ?2, ?3, ?4, NULL, 0, ?5, ?6, ?7, ?8, NULL, ?9) ON CONFLICT (cache_key) DO UPDATE SET "
                 "last_attempt = excluded.last_attempt, last_success = excluded.last_success, "
                 "last_duration_ms = excluded.last_duration_ms, entries = excluded.entries, "
                 "last_error = NULL, failures = 0, next_attempt = excluded.next_attempt, "
                 "spec_hash = excluded.spec_hash, value_bytes = excluded.value_bytes, "
-                "refresh_key_value = excluded.refresh_key_value, confirmed_at = NULL",
+                "refresh_key_value = excluded.refresh_key_value, confirmed_at = NULL, "
+                "last_full = coalesce(excluded.last_full, dashspec_state.last_full)",
              &w->state_ok, d) ||
         prep(w, "UPDATE dashboard_cache SET expires_at = ?2 WHERE cache_key = ?1", &w->cache_confirm, d) ||
         prep(w, "UPDATE dashspec_state SET last_attempt = ?2, last_success = ?2, confirmed_at = ?2, "
@@ -362,6 +363,8 @@ int ds_sqlite_put(ds_writer *base, const ds_item *it, const ds_result *r, int64_
         sqlite3_bind_int64(s, 7, (sqlite3_int64)r->len);
         if (r->key_value) sqlite3_bind_text(s, 8, r->key_value, -1, SQLITE_STATIC);
         else sqlite3_bind_null(s, 8);
+        if (r->full) b |= bind_time(s, 9, now);
+        else sqlite3_bind_null(s, 9);
         rc = b ? SQLITE_NOMEM : run_stmt(w->h, s, &msg);
     }
     if (rc == SQLITE_OK) rc = history_add(w, it, now, 1, r->duration_ms, r, NULL, &msg);
