@@ -186,6 +186,12 @@ struct ds_engine {
      * r->key_value with every put (SQLite: dashspec_state.refresh_key_value,
      * NULL when r->key_value is, confirmed_at set to NULL) and reading it
      * back in state_load (ds_item_state.key_value, confirmed_at).
+     * incremental (runtime/ds_incr.c) needs, besides binding :since in
+     * exec_item (it->since > 0: that time as :now's text, else NULL): put
+     * records last_full = now when r->full and keeps it otherwise, and
+     * state_load fills last_full and, for items with inc_window > 0 and a
+     * cached value, value_json/value_len (the cache_value). An engine
+     * without them computes incremental items in full every time.
      *
      * confirm: the value of it is still right (its refresh_key is
      * unchanged): in one transaction, dashboard_cache.expires_at = now + ttl
