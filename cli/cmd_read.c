@@ -287,7 +287,10 @@ static void next_due(cli_table *tb, const ds_report *r, const ds_report_item *it
     char ago[64];
     switch (it->due) {
     case DS_DUE_NOT:
-        cli_table_cell(tb, cli_age(r->now, it->next_due, ago, sizeof ago), CLI_NONE);
+        if (it->confirmed_at)       /* refresh_key (docs/spec-reference.md) */
+            cli_table_cellf(tb, CLI_NONE, "%s (confirmed, key unchanged)", cli_age(r->now, it->next_due, ago, sizeof ago));
+        else
+            cli_table_cell(tb, cli_age(r->now, it->next_due, ago, sizeof ago), CLI_NONE);
         break;
     case DS_DUE_BACKOFF:
         cli_table_cellf(tb, CLI_YELLOW, "%s (backoff)", cli_age(r->now, it->next_due, ago, sizeof ago));

@@ -86,5 +86,12 @@ void ds_item_hash(ds_item *it)
     for (size_t i = 0; i < it->ny; i++) put_str(&h, 'c', it->y[i]);
     put_str(&h, 'b', it->series_by);
     put_str(&h, 'f', it->fill);
+    if (it->refresh_key) put_str(&h, 'k', it->refresh_key);   /* absent: hashes as before */
+    if (it->inc_window) {
+        put(&h, "i", 1);
+        put_u64(&h, (uint64_t)it->inc_window);
+        put_u64(&h, (uint64_t)it->inc_range);
+        put_u64(&h, (uint64_t)it->inc_full_every);
+    }
     snprintf(it->hash, sizeof it->hash, "%016" PRIx64, h);
 }

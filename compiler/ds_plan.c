@@ -19,6 +19,7 @@
  * string, so "0" and "0.0" stay distinct.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +116,14 @@ static char *options_json(const ds_item *it)
     }
     if (it->series_by) { ds_buf_adds(&b, n++ ? ",\"series_by\":" : "\"series_by\":"); jstr(&b, it->series_by); }
     if (it->fill) { ds_buf_adds(&b, n++ ? ",\"fill\":" : "\"fill\":"); jstr(&b, it->fill); }
+    if (it->refresh_key) { ds_buf_adds(&b, n++ ? ",\"refresh_key\":" : "\"refresh_key\":"); jstr(&b, it->refresh_key); }
+    if (it->inc_window) {   /* "window range full_every" in seconds, as a string like the others */
+        char inc[80];
+        snprintf(inc, sizeof inc, "%lld %lld %lld", (long long)it->inc_window, (long long)it->inc_range,
+                 (long long)it->inc_full_every);
+        ds_buf_adds(&b, n++ ? ",\"incremental\":" : "\"incremental\":");
+        jstr(&b, inc);
+    }
     ds_buf_addc(&b, '}');
     return ds_buf_steal(&b);
 }
@@ -246,7 +255,7 @@ static int parse_tags(const char *s, ds_item *it)
 static int parse_options(const char *s, ds_item *it)
 {
     jp p = reader(s);
-    char *k = NULL;
+    char *k = NULL, *inc = NULL;
     int rc = -1;
     if (eat(&p, '{')) return -1;
     ws(&p);
@@ -260,8 +269,12 @@ static int parse_options(const char *s, ds_item *it)
             if (strcmp(k, "x") == 0) slot = &it->x;
             else if (strcmp(k, "series_by") == 0) slot = &it->series_by;
             else if (strcmp(k, "fill") == 0) slot = &it->fill;
+            else if (strcmp(k, "refresh_key") == 0) slot = &it->refresh_key;
+            else if (strcmp(k, "incremental") == 0) slot = &inc;
             else goto out;
             if (*slot || jstring(&p, slot)) goto out;
+            if (inc && (sscanf(inc, "%" SCNd64 " %" SCNd64 " %" SCNd64, &it->inc_window, &it->inc_range,
+                               &it->inc_full_every) != 3 || it->inc_window <= 0)) goto out;
         }
         free(k);
         k = NULL;
@@ -275,6 +288,7 @@ done:
     rc = p.i < p.n ? -1 : 0;
 out:
     free(k);
+    free(inc);
     return rc;
 }
 

@@ -24,7 +24,7 @@
 /* ORDER: enum field follows ds_item_fields[] (docs/spec-reference.md, "Items"). */
 const char *const ds_item_fields[] = {
     "key", "query", "shape", "ttl", "refresh", "description", "group", "tags", "params",
-    "timeout", "max_rows", "max_bytes", "x", "y", "series_by", "fill", NULL
+    "timeout", "max_rows", "max_bytes", "x", "y", "series_by", "fill", "refresh_key", "incremental", NULL
 };
 _Static_assert(sizeof ds_item_fields / sizeof ds_item_fields[0] == F_N + 1,
                "ds_item_fields[] must follow enum field");

@@ -10,7 +10,7 @@
 
 static const char *const default_fields[] = {
     "shape", "ttl", "refresh", "description", "group", "tags",
-    "timeout", "max_rows", "max_bytes", "x", "y", "series_by", "fill", NULL
+    "timeout", "max_rows", "max_bytes", "x", "y", "series_by", "fill", "refresh_key", "incremental", NULL
 };
 
 /* Copies one parsed default into an item that lacks the field. 0 ok, -1 OOM. */
@@ -39,6 +39,15 @@ int ds_spec_copy_field(int f, const ds_item *src, ds_item *dst)
         dst->m_fill = src->m_fill;
         free(dst->fill);
         return (dst->fill = ds_strdup(src->fill)) ? 0 : -1;
+    case F_INCREMENTAL:
+        dst->m_incremental = src->m_incremental;
+        dst->inc_window = src->inc_window;
+        dst->inc_range = src->inc_range;
+        dst->inc_full_every = src->inc_full_every;
+        return 0;
+    case F_REFRESH_KEY:
+        dst->m_refresh_key = src->m_refresh_key;
+        return (dst->refresh_key = ds_strdup(src->refresh_key)) ? 0 : -1;
     case F_Y:
         dst->m_y = src->m_y;
         cap = dst->ny;
@@ -81,7 +90,7 @@ void ds_spec_load_defaults(ld *L, ynode *m, defaults *D)
 void ds_spec_item_inherit(itemld *I)
 {
     static const int inherit[] = {F_SHAPE, F_TTL, F_REFRESH, F_DESCRIPTION, F_GROUP, F_TAGS,
-                                  F_TIMEOUT, F_MAX_ROWS, F_MAX_BYTES};
+                                  F_TIMEOUT, F_MAX_ROWS, F_MAX_BYTES, F_REFRESH_KEY, F_INCREMENTAL};
     const defaults *D = I->D;
     for (size_t i = 0; i < sizeof inherit / sizeof inherit[0]; i++) {
         int f = inherit[i];

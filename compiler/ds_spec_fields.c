@@ -67,8 +67,8 @@ static int parse_params(ld *L, const ynode *v, ds_item *it, const char *key)
             rc = ds_spec_err(L, k->mark, key, "invalid parameter name '%s': must match ^[A-Za-z_][A-Za-z0-9_]*$", name);
             continue;
         }
-        if (strcmp(k->s, "now") == 0) {
-            rc = ds_spec_err(L, k->mark, key, "parameter 'now' is built in and cannot be declared");
+        if (strcmp(k->s, "now") == 0 || strcmp(k->s, "since") == 0) {
+            rc = ds_spec_err(L, k->mark, key, "parameter '%s' is built in and cannot be declared", k->s);
             continue;
         }
         if (ds_spec_poisoned(e)) { rc = -1; continue; }
@@ -257,6 +257,14 @@ int ds_spec_parse_field(ld *L, int f, const ynode *v, ds_item *it, const char *k
         return 0;
     case F_FILL:
         return ds_spec_parse_fill(L, v, it, key);
+    case F_INCREMENTAL:
+        return ds_spec_parse_incremental(L, (ynode *)v, it, key);
+    case F_REFRESH_KEY:
+        it->m_refresh_key = v->mark;
+        if (!(s = ds_spec_want_str(L, v, subj, key))) return -1;
+        if (!s[strspn(s, " \t\r\n\f\v")]) return ds_spec_err(L, v->mark, key, "'refresh_key' is empty");
+        if (!(it->refresh_key = ds_strdup(s))) return ds_spec_oom(L, v->mark);
+        return 0;
     }
     return -1;
 }

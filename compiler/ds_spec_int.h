@@ -38,7 +38,7 @@
 /* ORDER: follows ds_item_fields[] (docs/spec-reference.md, "Items"), checked in ds_spec.c. */
 enum field {
     F_KEY, F_QUERY, F_SHAPE, F_TTL, F_REFRESH, F_DESCRIPTION, F_GROUP, F_TAGS, F_PARAMS,
-    F_TIMEOUT, F_MAX_ROWS, F_MAX_BYTES, F_X, F_Y, F_SERIES_BY, F_FILL, F_N
+    F_TIMEOUT, F_MAX_ROWS, F_MAX_BYTES, F_X, F_Y, F_SERIES_BY, F_FILL, F_REFRESH_KEY, F_INCREMENTAL, F_N
 };
 
 /* Item keys already in the plan -> their index (ds_spec_dir.c), so a
@@ -119,6 +119,8 @@ int ds_spec_pattern_param(const char *s);
 const char *ds_spec_want_str(ld *L, const ynode *v, const char *subject, const char *key);
 const char *ds_spec_want_column(ld *L, const ynode *v, const char *subject, const char *key);
 int ds_spec_want_duration(ld *L, const ynode *v, const char *field, const char *key, int64_t *out);
+/* incremental: {window, range, full_every} (ds_spec_incr.c). */
+int ds_spec_parse_incremental(ld *L, ynode *v, ds_item *it, const char *key);
 int ds_spec_want_count(ld *L, const ynode *v, const char *field, const char *key, int64_t *out);
 
 /* ---------------------------------------------------------------- ds_spec_fields.c */

@@ -352,9 +352,17 @@ static int cmp_key_name(const void *key, const void *elem)
     return strcmp((const char *)key, *(const char *const *)elem);
 }
 
+static int check_text_as(ds_item *it, const ds_sql_scan *s, int have_db, int is_key, int *prepare, ds_diag *d);
+
 /* The rules that need no schema: statement count, verb, parameters. Sets
  * *prepare to 0 when preparing would only repeat an error found here. */
 static int check_text(ds_item *it, const ds_sql_scan *s, int have_db, int *prepare, ds_diag *d)
+{
+    return check_text_as(it, s, have_db, 0, prepare, d);
+}
+
+/* check_text; a refresh_key (is_key) may leave declared params unused. */
+static int check_text_as(ds_item *it, const ds_sql_scan *s, int have_db, int is_key, int *prepare, ds_diag *d)
 {
     int rc = 0;
     const char *q = it->query;
@@ -415,6 +423,7 @@ static int check_text(ds_item *it, const ds_sql_scan *s, int have_db, int *prepa
         const char *name = uses[i]->text + 1;
         if (i > 0 && strcmp(uses[i - 1]->text + 1, name) == 0) continue;   /* not its first use */
         if (strcmp(name, "now") == 0) continue;
+        if (strcmp(name, "since") == 0 && it->inc_window && !is_key) continue;   /* incremental */
         if (bsearch(name, names, it->nparams, sizeof *names, cmp_key_name)) continue;
         if (nundecl++ < MAX_PARAM_ERRORS)
             rc = item_error(it, d, qmark(it, uses[i]->off), "parameter '%s' is not declared in params", uses[i]->text);
@@ -424,6 +433,7 @@ static int check_text(ds_item *it, const ds_sql_scan *s, int have_db, int *prepa
     for (size_t j = 0; j < it->nparams; j++) {
         const ds_param *pa = &it->params[j];
         if (strcmp(pa->name, "now") == 0) continue;     /* the loader reports that one */
+        if (is_key) break;                              /* a key uses what it needs */
         if (bsearch(pa->name, uses, nu, sizeof *uses, cmp_key_use)) continue;
         if (nunused++ >= MAX_PARAM_ERRORS) continue;
         ds_mark m = pa->mark.line ? pa->mark : it->m_params.line ? it->m_params : it->m_query;
@@ -434,6 +444,18 @@ static int check_text(ds_item *it, const ds_sql_scan *s, int have_db, int *prepa
                         "%zu more unused parameters not shown", nunused - MAX_PARAM_ERRORS);
     free(uses);
     free(names);
+    if (it->inc_window && !is_key) {
+        int since = 0;
+        for (size_t i = 0; i < s->nparams && !since; i++)
+            since = !s->params[i].positional && strcmp(s->params[i].text + 1, "since") == 0;
+        if (it->shape != DS_SHAPE_SERIES)
+            rc = item_error(it, d, it->m_incremental.line ? it->m_incremental : it->m_shape,
+                            "incremental needs shape series (its x an ISO time bucket), not %s", ds_shape_name(it->shape));
+        else if (!since)
+            rc = item_error(it, d, it->m_query,
+                            "an incremental query must use :since (NULL on a full compute) to limit itself, "
+                            "e.g. WHERE :since IS NULL OR day >= :since");
+    }
     if (it->shape == DS_SHAPE_SERIES && it->series_by && it->ny > 1)
         rc = item_error(it, d, it->m_y.line ? it->m_y : it->m_shape,
                         "series_by needs exactly one y column; y names %zu", it->ny);
@@ -626,6 +648,45 @@ out:
     return r;
 }
 
+/* 1 when the scan uses :now (or @now, $now). */
+static int uses_now(const ds_sql_scan *s)
+{
+    for (size_t i = 0; i < s->nparams; i++)
+        if (!s->params[i].positional && strcmp(s->params[i].text + 1, "now") == 0) return 1;
+    return 0;
+}
+
+/* The item's refresh_key under the query's rules (docs/spec-reference.md,
+ * "refresh_key"), as an item of shape row whose query is the key; errors
+ * point into the key and make the item bad. Warns when the query binds
+ * :now but the key does not. Returns -2 on a database failure, else 0. */
+static int check_key(ds_db *db, ds_item *it, int query_uses_now, ds_diag *d)
+{
+    ds_item k = *it;
+    k.query = it->refresh_key;
+    k.shape = DS_SHAPE_ROW;
+    k.m_query = it->m_refresh_key.line ? it->m_refresh_key : it->m_query;
+    k.qlines = NULL;
+    k.nqlines = 0;
+    k.bad = 0;
+    ds_sql_scan s;
+    if (ds_sql_scan_query(k.query, &s)) {
+        it->bad = 1;
+        ds_fail(d, DS_DBERROR, "out of memory");
+        return -2;
+    }
+    int prepare, r = 0;
+    check_text_as(&k, &s, db != NULL, 1, &prepare, d);
+    if (db && prepare) r = check_prepared(db, &k, &s, d);
+    if (query_uses_now && !uses_now(&s))
+        ds_warning(d, it->file, k.m_query.line, k.m_query.col, it->key,
+                   "the query binds :now but refresh_key does not: a sliding window changes without new data, "
+                   "so an unchanged key may confirm a stale value");
+    ds_sql_scan_free(&s);
+    if (k.bad) it->bad = 1;
+    return r == -2 ? -2 : 0;
+}
+
 int ds_sql_validate(ds_db *db, ds_plan *p, ds_diag *d)
 {
     size_t before = d->nerrors;
@@ -642,8 +703,10 @@ int ds_sql_validate(ds_db *db, ds_plan *p, ds_diag *d)
         check_text(it, &s, db != NULL, &prepare, d);
         int r = 0;
         if (db && prepare) r = check_prepared(db, it, &s, d);
+        int now_used = uses_now(&s);
         ds_sql_scan_free(&s);
         if (r == -2) break;         /* the database itself failed: stop */
+        if (it->refresh_key && check_key(db, it, now_used, d) == -2) break;
     }
     return d->nerrors > before ? -1 : 0;
 }

@@ -97,17 +97,19 @@ static void filter_columns(ds_db *db, const char *q, const ds_sql_toks *ts, cons
     free(seen);
 }
 
-/* Looks through one item's query plan; warnings only. -1 on OOM. */
-static int lint_item(ds_db *db, const ds_item *it, int64_t min_rows, ds_diag *d)
+/* Looks through one item's query plan (is_key: its refresh_key's); warnings only. -1 on OOM. */
+static int lint_item(ds_db *db, const ds_item *it, int is_key, int64_t min_rows, ds_diag *d)
 {
+    const char *q = is_key ? it->refresh_key : it->query, *what = is_key ? "refresh_key" : "query";
+    ds_mark m = is_key && it->m_refresh_key.line ? it->m_refresh_key : it->m_query;
     ds_sql_toks ts = {0};
     char **scans = NULL, **warned = NULL;
     size_t nscans = 0, nwarned = 0, warned_cap = 0;
     int r = 0;
-    if (ds_sql_tokenize(it->query, &ts) || ds_db_full_scans(db, it->query, &scans, &nscans)) { r = -1; goto out; }
+    if (ds_sql_tokenize(q, &ts) || ds_db_full_scans(db, q, &scans, &nscans)) { r = -1; goto out; }
     for (size_t s = 0; s < nscans; s++) {
         const char *name = scans[s];
-        char *table = resolve_scan(db, it->query, &ts, name);
+        char *table = resolve_scan(db, q, &ts, name);
         if (!table) continue;
         int dup = 0;
         for (size_t k = 0; k < nwarned; k++)
@@ -116,14 +118,14 @@ static int lint_item(ds_db *db, const ds_item *it, int64_t min_rows, ds_diag *d)
         if (rows <= min_rows) { free(table); continue; }
         ds_buf cols;
         ds_buf_init(&cols);
-        filter_columns(db, it->query, &ts, table, strcasecmp(name, table) ? name : NULL, &cols);
+        filter_columns(db, q, &ts, table, strcasecmp(name, table) ? name : NULL, &cols);
         if (cols.len)
-            ds_warning(d, it->file, it->m_query.line, it->m_query.col, it->key,
-                       "query scans all %lld rows of table '%s' without an index; an index on %s(%s) would help",
-                       (long long)rows, table, table, cols.p);
+            ds_warning(d, it->file, m.line, m.col, it->key,
+                       "%s scans all %lld rows of table '%s' without an index; an index on %s(%s) would help",
+                       what, (long long)rows, table, table, cols.p);
         else
-            ds_warning(d, it->file, it->m_query.line, it->m_query.col, it->key,
-                       "query scans all %lld rows of table '%s' without an index", (long long)rows, table);
+            ds_warning(d, it->file, m.line, m.col, it->key,
+                       "%s scans all %lld rows of table '%s' without an index", what, (long long)rows, table);
         ds_buf_free(&cols);
         char **v = ds_vec_grow(warned, &warned_cap, nwarned, sizeof *v);
         if (!v) { free(table); r = -1; goto out; }
@@ -144,7 +146,8 @@ int ds_sql_explain_lint(ds_db *db, const ds_plan *p, int64_t min_rows, ds_diag *
     for (size_t i = 0; i < p->n; i++) {
         const ds_item *it = &p->items[i];
         if (it->bad || !it->query) continue;
-        if (lint_item(db, it, min_rows, d)) return ds_fail(d, DS_DBERROR, "out of memory");
+        if (lint_item(db, it, 0, min_rows, d) || (it->refresh_key && lint_item(db, it, 1, min_rows, d)))
+            return ds_fail(d, DS_DBERROR, "out of memory");
     }
     return 0;
 }

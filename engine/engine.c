@@ -239,10 +239,23 @@ int ds_exec_item(ds_exec *x, const ds_item *it, int64_t now, ds_result *out, cha
     return x->eng->exec_item(x, it, now, out, err);
 }
 
+int ds_cache_can_confirm(const ds_writer *w) { return w->eng->confirm != NULL; }
+
+int ds_cache_confirm(ds_writer *w, const ds_item *it, const ds_result *r, int64_t now,
+                     int64_t wait_ms, char **err, ds_diag *d)
+{
+    if (!w->eng->confirm) {
+        *err = ds_strdup("this engine cannot confirm values");
+        return DS_W_ITEM;
+    }
+    return w->eng->confirm(w, it, r, now, wait_ms, err, d);
+}
+
 void ds_result_free(ds_result *r)
 {
     if (!r) return;
     free(r->json);
+    free(r->key_value);
     memset(r, 0, sizeof *r);
 }
 

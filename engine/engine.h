@@ -200,6 +200,29 @@ struct ds_engine {
     int (*history_totals)(ds_db *db, ds_hist_totals *out, ds_diag *d);
     /* The connection's last error message, for a failed migrated(). */
     const char *(*errmsg)(ds_db *db);
+
+    /* ------------------------------------------------ issue 13 (freshness)
+     * Optional: ds_engine_missing does not require it; an engine that leaves
+     * it NULL never confirms (refresh_key items are recomputed when due).
+     * Besides this operation an engine supports refresh_key by storing
+     * r->key_value with every put (SQLite: dashspec_state.refresh_key_value,
+     * NULL when r->key_value is, confirmed_at set to NULL) and reading it
+     * back in state_load (ds_item_state.key_value, confirmed_at).
+     * incremental (runtime/ds_incr.c) needs, besides binding :since in
+     * exec_item (it->since > 0: that time as :now's text, else NULL): put
+     * records last_full = now when r->full and keeps it otherwise, and
+     * state_load fills last_full and, for items with inc_window > 0 and a
+     * cached value, value_json/value_len (the cache_value). An engine
+     * without them computes incremental items in full every time.
+     *
+     * confirm: the value of it is still right (its refresh_key is
+     * unchanged): in one transaction, dashboard_cache.expires_at = now + ttl
+     * (cache_value and created_at untouched), dashspec_state: last_attempt
+     * = last_success = confirmed_at = now, last_duration_ms =
+     * r->duration_ms (the key's), failures = 0, last_error = NULL,
+     * next_attempt = now + refresh. Results as put (DS_W_*). */
+    int (*confirm)(ds_writer *w, const ds_item *it, const ds_result *r, int64_t now,
+                   int64_t wait_ms, char **err, ds_diag *d);
 };
 
 /* ---------------------------------------------------------------- selection */

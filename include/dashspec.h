@@ -113,6 +113,9 @@ typedef struct ds_item {
     char **y; size_t ny;    /* series only; ny == 0 means "every other column" */
     char *series_by;        /* series only, or NULL */
     char *fill;             /* series only: JSON text of the fill value ("null" default) */
+    char *refresh_key;      /* or NULL: the query whose unchanged result confirms the value */
+    int64_t inc_window, inc_range, inc_full_every;  /* incremental (seconds); inc_window 0 = not */
+    int64_t since;          /* run time only: > 0 binds :since to this time, else NULL (ds_incr.c) */
     char *file;             /* spec file as diagnostics name it: "<specs dir>/<relative path>" */
     int line;               /* line of the item in that file */
     char hash[17];          /* spec hash: 16 hex digits over query, params, shape, options */
@@ -121,7 +124,7 @@ typedef struct ds_item {
                                cleanly, so the SQL is validated even when bad */
 
     /* compile-time positions (all zero for items loaded from the plan) */
-    ds_mark m_item, m_key, m_query, m_shape, m_ttl, m_refresh, m_x, m_y, m_series_by, m_fill, m_params;
+    ds_mark m_item, m_key, m_query, m_shape, m_ttl, m_refresh, m_x, m_y, m_series_by, m_fill, m_params, m_refresh_key, m_incremental;
     ds_mark *m_ys;          /* one per y entry when y was given as a list, else NULL */
     ds_mark *qlines;        /* exact query mapping: value line i starts at qlines[i]; */
     size_t nqlines;         /* 0 = not exact: point at m_query */

@@ -53,6 +53,14 @@ int ds_writer_wal(const ds_writer *w);
  * *err (malloc'd) and nothing written; DS_W_DB with the error in d. */
 int ds_cache_put(ds_writer *w, const ds_item *it, const ds_result *r, int64_t now,
                  int64_t wait_ms, char **err, ds_diag *d);
+/* Confirms the value of it instead of writing a new one (its refresh_key is
+ * unchanged, r->confirmed): the engine's confirm operation (engine/engine.h).
+ * Same results as ds_cache_put. ds_cache_can_confirm: 1 when the engine
+ * has the operation (else refresh_key values are always recomputed). */
+int ds_cache_confirm(ds_writer *w, const ds_item *it, const ds_result *r, int64_t now,
+                     int64_t wait_ms, char **err, ds_diag *d);
+int ds_cache_can_confirm(const ds_writer *w);
+
 /* Records a failed attempt in dashspec_state only (the last good value stays):
  * last_attempt = now, last_error, failures = prev_failures + 1, next_attempt =
  * the end of the backoff; last_duration_ms is left as it was. Same results

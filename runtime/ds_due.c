@@ -9,7 +9,8 @@
  * (unknown = differs); or the value was created after now (a run with a later
  * --now, a clock set back: its age would be negative). A failed last attempt holds the item back until
  * last_attempt + min(60 * 2^(failures-1), refresh) seconds. --force ignores
- * both rules.
+ * both rules. With a refresh_key, the refresh age counts from the value's
+ * last confirmation when that is later than created_at (ds_fresh.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,14 @@ static int64_t add_sat(int64_t a, int64_t b)
     return a > INT64_MAX - b ? INT64_MAX : a + b;
 }
 
+/* When the value was last known good: created, or confirmed by an
+ * unchanged refresh_key since (a confirmation in the future is ignored). */
+static int64_t checked_at(const ds_item *it, const ds_item_state *st, int64_t now)
+{
+    if (it->refresh_key && st->confirmed_at > st->created_at && st->confirmed_at <= now) return st->confirmed_at;
+    return st->created_at;
+}
+
 ds_due_reason ds_due(const ds_item *it, const ds_item_state *st, int64_t now, int force, int64_t *next)
 {
     if (force) {
@@ -50,12 +59,12 @@ ds_due_reason ds_due(const ds_item *it, const ds_item_state *st, int64_t now, in
         why = DS_DUE_EXPIRED;
     } else if (!st->value_hash[0] || strcmp(st->value_hash, it->hash) != 0) {
         why = DS_DUE_CHANGED;
-    } else if (now - st->created_at >= it->refresh) {
+    } else if (now - checked_at(it, st, now) >= it->refresh) {
         why = DS_DUE_REFRESH;
     } else {
         /* Fresh: due again when it reaches refresh age or expires, whichever
          * comes first (refresh < ttl, but the stored row may say otherwise). */
-        int64_t r = add_sat(st->created_at, it->refresh > 0 ? it->refresh : 0);
+        int64_t r = add_sat(checked_at(it, st, now), it->refresh > 0 ? it->refresh : 0);
         due_at = r < st->expires_at ? r : st->expires_at;
     }
     if (st && st->failures > 0) {
@@ -74,6 +83,8 @@ void ds_item_state_clear(ds_item_state *st)
 {
     if (!st) return;
     free(st->last_error);
+    free(st->key_value);
+    free(st->value_json);
     memset(st, 0, sizeof *st);
 }
 
@@ -90,8 +101,8 @@ char *ds_due_explain(const ds_item *it, const ds_item_state *st, int64_t now,
         else snprintf(buf, n, "expired %s ago", ds_duration_format(now - st->expires_at, a, sizeof a));
         break;
     case DS_DUE_REFRESH:
-        snprintf(buf, n, "older than refresh (%s >= %s)", ds_duration_format(now - st->created_at, a, sizeof a),
-                 ds_duration_format(it->refresh, b, sizeof b));
+        snprintf(buf, n, "older than refresh (%s >= %s)%s", ds_duration_format(now - checked_at(it, st, now), a, sizeof a),
+                 ds_duration_format(it->refresh, b, sizeof b), it->refresh_key ? "; refresh_key runs first" : "");
         break;
     case DS_DUE_CHANGED:
         snprintf(buf, n, "spec changed");
@@ -108,7 +119,8 @@ char *ds_due_explain(const ds_item *it, const ds_item_state *st, int64_t now,
         break;
     case DS_DUE_NOT:
     default:
-        snprintf(buf, n, "fresh for %s", ds_duration_format(next > now ? next - now : 0, a, sizeof a));
+        snprintf(buf, n, "fresh for %s%s", ds_duration_format(next > now ? next - now : 0, a, sizeof a),
+                 st && it->refresh_key && st->confirmed_at > st->created_at ? " (confirmed, key unchanged)" : "");
         break;
     }
     return buf;

@@ -179,6 +179,8 @@ ds_status ds_read_status_sel(const char *db_path, int64_t now, const ds_select *
         r->last_duration_ms = st[i].has_state ? st[i].last_duration_ms : -1;
         r->failures = st[i].failures;
         r->due = ds_due(it, &st[i], now, 0, &r->next_due);
+        if (it->refresh_key && st[i].has_value && st[i].confirmed_at > st[i].created_at)
+            r->confirmed_at = st[i].confirmed_at;
         if (!(r->key = ds_strdup(it->key)) || (it->group && !(r->group = ds_strdup(it->group)))) {
             ds_fail(d, DS_DBERROR, "out of memory");
             goto out;
@@ -257,6 +259,10 @@ void ds_report_json(const ds_report *r, ds_buf *b)
         ds_time_format(it->next_due, ts);
         ds_buf_printf(b, ",\"next_due\":\"%s\",\"due\":", ts);
         json_str_or_null(b, (unsigned)it->due < sizeof due_names / sizeof *due_names ? due_names[it->due] : NULL);
+        if (it->confirmed_at) {     /* refresh_key: present only once a value was confirmed */
+            ds_time_format(it->confirmed_at, ts);
+            ds_buf_printf(b, ",\"confirmed_at\":\"%s\"", ts);
+        }
         ds_buf_addc(b, '}');
     }
     ds_buf_adds(b, "],\"orphaned\":[");

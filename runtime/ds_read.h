@@ -58,6 +58,7 @@ typedef struct ds_report_item {
     char *last_error;       /* of the last failed attempt while failing, malloc'd or NULL */
     ds_due_reason due;      /* DS_DUE_NOT when not due now */
     int64_t next_due;       /* when it is next due (== now when due) */
+    int64_t confirmed_at;   /* refresh_key: the value's last confirmation after created_at, else 0 */
 } ds_report_item;
 
 /* A cache row whose key is not in the plan (an item removed from the specs). */

@@ -529,6 +529,7 @@ ds_status ds_run(const ds_run_opts *o, ds_diag *d)
     if (ds_select_active(o->select)) warn_unmatched(&R, d);
     if (time_range_check(&R, o->now, d)) goto out;
     if (!o->dry_run && !(R.w = ds_writer_new(R.db, d))) goto out;
+    R.can_confirm = R.w && ds_cache_can_confirm(R.w);
     if (!o->dry_run) {
         if (!(R.ex = calloc((size_t)R.jobs, sizeof *R.ex))) { ds_fail(d, DS_DBERROR, "out of memory"); goto out; }
     }

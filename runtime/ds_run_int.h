@@ -47,11 +47,13 @@ typedef struct runner {
     int reported_cf;        /* compile failures go into the first cycle only */
     int dbfail;             /* the database cannot be written: stop */
     int64_t mono0;          /* monotonic ms at the start */
+    int can_confirm;        /* the writer's engine confirms refresh_key values */
 } runner;
 
 /* Counts of one cycle, from the summary. */
 typedef struct tally {
     int64_t ok, failed, skipped, entries, metric_entries, chart_points;
+    int64_t confirmed;      /* of ok: confirmed by an unchanged refresh_key, not recomputed */
 } tally;
 
 /* ds_run.c: monotonic milliseconds; 1 when a stop signal arrived; emits

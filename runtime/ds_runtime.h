@@ -53,6 +53,10 @@ typedef struct ds_result {
     size_t len;
     int64_t entries;        /* result rows */
     int64_t duration_ms;
+    char *key_value;        /* malloc'd or NULL: the refresh_key's result, taken before the
+                               value (ds_fresh.c); put stores it with the value */
+    int confirmed;          /* the key was unchanged: json is NULL, the value is confirmed */
+    int full;               /* incremental: computed in full (put records last_full = now) */
 } ds_result;
 
 void ds_result_free(ds_result *r);
@@ -80,6 +84,11 @@ typedef struct ds_item_state {
     char value_hash[17];        /* spec hash of the value in the cache ("" = unknown) */
     char *last_error;           /* malloc'd or NULL */
     int64_t last_duration_ms, entries;
+    char *key_value;            /* malloc'd or NULL: the refresh_key result stored with the value */
+    int64_t confirmed_at;       /* 0 = never: last confirmation of the value (refresh_key) */
+    int64_t last_full;          /* 0 = never: the value's last full compute (incremental) */
+    char *value_json;           /* incremental items only: the cached value, malloc'd or NULL */
+    size_t value_len;
 } ds_item_state;
 
 typedef enum ds_due_reason {
@@ -93,6 +102,23 @@ typedef enum ds_due_reason {
     DS_DUE_FUTURE               /* created_at > now: computed "in the future" (a run with a
                                    later --now, a clock set back); due, never trusted as fresh */
 } ds_due_reason;
+
+/* Runs one due item (ds_fresh.c): with a refresh_key, the key first; when
+ * the item is due by age only (why == DS_DUE_REFRESH, no failure pending),
+ * can_confirm is set and the key's result equals st->key_value, out is a
+ * confirmation (out->confirmed, no json, entries as stored) and the query
+ * does not run. Otherwise ds_exec_item, with out->key_value set (NULL when
+ * the key failed: the value is still computed). Same results as ds_exec_item. */
+int ds_fresh_exec(ds_exec *x, const ds_item *it, const ds_item_state *st, ds_due_reason why,
+                  int can_confirm, int64_t now, ds_result *out, char **err);
+
+/* Runs an incremental series item (ds_incr.c): in full (:since NULL) on
+ * first use, spec change, --force, every full_every or when the cached
+ * value cannot be merged; else with :since = now - window, merged into
+ * st->value_json. Points older than now - range are dropped either way;
+ * out->full tells which. Same results as ds_exec_item. */
+int ds_incr_exec(ds_exec *x, const ds_item *it, const ds_item_state *st, ds_due_reason why, int64_t now,
+                 ds_result *out, char **err);
 
 /* Decides whether it is due at now (docs/run.md, step 5). *next (may be NULL)
  * receives when it will next be due (== now when due). Pure function. */

@@ -33,6 +33,13 @@
 
 /* ---------------------------------------------------------------- writing */
 
+/* Writes a computed value, or confirms the stored one (refresh_key). */
+static int store(runner *R, job *j, int64_t now, int64_t wait, char **werr)
+{
+    if (j->res.confirmed) return ds_cache_confirm(R->w, j->it, &j->res, now, wait, werr, R->d);
+    return ds_cache_put(R->w, j->it, &j->res, now, wait, werr, R->d);
+}
+
 /* Records one job's outcome (main thread only). */
 static void write_job(runner *R, job *j, int64_t now)
 {
@@ -40,7 +47,7 @@ static void write_job(runner *R, job *j, int64_t now)
     if (wait < 0) wait = 0;
     char *werr = NULL;
     if (j->rc == 0) {
-        int r = ds_cache_put(R->w, j->it, &j->res, now, wait, &werr, R->d);
+        int r = store(R, j, now, wait, &werr);
         free(j->res.json);          /* only the entries are needed from here on */
         j->res.json = NULL;
         if (r == DS_W_OK) { j->state = J_OK; return; }
@@ -95,7 +102,7 @@ static int write_batch(runner *R, job **v, size_t n, int64_t now)
         job *j = v[i];
         char *werr = NULL;
         if (j->rc == 0)
-            ok = ds_cache_put(R->w, j->it, &j->res, now, 0, &werr, R->d) == DS_W_OK;
+            ok = store(R, j, now, 0, &werr) == DS_W_OK;
         else if (interrupted(R, j))
             j->state = J_INTERRUPTED;   /* decided once: the flag may change meanwhile */
         else
@@ -156,7 +163,7 @@ void ds_run_serial(runner *R, job **due, size_t n, int64_t now)
     ds_exec_cancel_on(x, R->o->watch ? NULL : R->o->stop, NULL);
     for (size_t i = 0; i < n && !R->dbfail && !ds_run_stopping(R); i++) {
         job *j = due[i];
-        j->rc = ds_exec_item(x, j->it, now, &j->res, &j->err);
+        j->rc = ds_fresh_exec(x, j->it, j->st, j->why, R->can_confirm, now, &j->res, &j->err);
         j->ready_ms = ds_run_mono_ms();
         write_job(R, j, now);
         progress_note(R, i + 1, n, j, now);
@@ -302,7 +309,7 @@ static void *work(void *arg)
         wk->preempted = 0;
         atomic_store(&wk->stop, 0);
         pthread_mutex_unlock(&P->m);
-        int rc = ds_exec_item(wk->x, j->it, P->now, &j->res, &j->err);
+        int rc = ds_fresh_exec(wk->x, j->it, j->st, j->why, P->R->can_confirm, P->now, &j->res, &j->err);
         pthread_mutex_lock(&P->m);
         wk->running = NULL;
         if (P->gated) {

@@ -35,7 +35,7 @@ static void cached(ds_buf *b, const job *jobs, size_t n, ds_kind kind)
     ds_buf_addc(b, '{');
     for (size_t i = 0; i < n; i++) {
         const job *j = &jobs[i];
-        if (j->state != J_OK || (j->it->kind == DS_KIND_CHART) != (kind == DS_KIND_CHART)) continue;
+        if (j->state != J_OK || j->res.confirmed || (j->it->kind == DS_KIND_CHART) != (kind == DS_KIND_CHART)) continue;
         if (!first) ds_buf_addc(b, ',');
         first = 0;
         int_member(b, j->it->key, j->res.entries);
@@ -51,7 +51,10 @@ char *ds_run_summary_json(const job *jobs, size_t n, const cfail *cf, size_t ncf
     if (!fl) return NULL;
     for (size_t i = 0; i < n; i++) {
         const job *j = &jobs[i];
-        if (j->state == J_OK) {
+        if (j->state == J_OK && j->res.confirmed) {
+            t->ok++;
+            t->confirmed++;
+        } else if (j->state == J_OK) {
             t->ok++;
             t->entries += j->res.entries;
             if (j->it->kind == DS_KIND_CHART) t->chart_points += j->res.entries;
@@ -88,6 +91,18 @@ char *ds_run_summary_json(const job *jobs, size_t n, const cfail *cf, size_t ncf
     }
     ds_buf_adds(&b, "},");
     int_member(&b, "duration_ms", duration_ms);
+    if (t->confirmed) {
+        /* refresh_key: values confirmed, not recomputed (absent when none). */
+        ds_buf_adds(&b, ",\"confirmed\":[");
+        int first = 1;
+        for (size_t i = 0; i < n; i++) {
+            if (jobs[i].state != J_OK || !jobs[i].res.confirmed) continue;
+            if (!first) ds_buf_addc(&b, ',');
+            first = 0;
+            ds_json_string(&b, jobs[i].it->key, strlen(jobs[i].it->key));
+        }
+        ds_buf_addc(&b, ']');
+    }
     ds_buf_adds(&b, "},\"metrics\":{");
     int_member(&b, "entries_cached", t->entries);
     ds_buf_addc(&b, ',');

@@ -183,7 +183,7 @@ START_TEST(item_fields_table)
 {
     static const char *const want[] = {
         "key", "query", "shape", "ttl", "refresh", "description", "group", "tags", "params",
-        "timeout", "max_rows", "max_bytes", "x", "y", "series_by", "fill"
+        "timeout", "max_rows", "max_bytes", "x", "y", "series_by", "fill", "refresh_key", "incremental"
     };
     size_t n = 0;
     while (ds_item_fields[n]) n++;

@@ -30,6 +30,11 @@ int ds_sqlite_bind(sqlite3_stmt *st, const ds_item *it, const char *now, char **
         const ds_param *p;
         if (strcmp(name, "now") == 0) {
             rc = sqlite3_bind_text(st, i, now, -1, SQLITE_TRANSIENT);
+        } else if (strcmp(name, "since") == 0) {
+            /* incremental (runtime/ds_incr.c): NULL on a full compute */
+            char ts[20];
+            if (it->since > 0) ds_time_format(it->since, ts);
+            rc = it->since > 0 ? sqlite3_bind_text(st, i, ts, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
         } else if ((p = find_param(it, name))) {
             switch (p->type) {
             case DS_PARAM_INT:

@@ -58,4 +58,5 @@ const ds_engine ds_sqlite_engine = {
     .history_load = ds_sqlite_history_load,
     .history_totals = ds_sqlite_history_totals,
     .errmsg = ds_sqlite_errmsg,
+    .confirm = ds_sqlite_confirm,
 };

@@ -91,6 +91,9 @@ void ds_sqlite_writer_close(ds_writer *w);
 int ds_sqlite_writer_concurrent(const ds_writer *w);
 int ds_sqlite_put(ds_writer *w, const ds_item *it, const ds_result *r, int64_t now,
                   int64_t wait_ms, char **err, ds_diag *d);
+/* engine.h's confirm (issue 13): sqlite_writer.c. */
+int ds_sqlite_confirm(ds_writer *w, const ds_item *it, const ds_result *r, int64_t now,
+                      int64_t wait_ms, char **err, ds_diag *d);
 int ds_sqlite_fail(ds_writer *w, const ds_item *it, int64_t failures, const char *error,
                    int64_t duration_ms, int64_t now, int64_t next_attempt, int64_t wait_ms,
                    char **err, ds_diag *d);

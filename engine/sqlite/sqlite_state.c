@@ -57,6 +57,32 @@ static int prep_read(sqlite3 *h, ds_db *db, const char *sql, sqlite3_stmt **st, 
     return ds_fail(d, DS_DBERROR, "cannot read database '%s': %s", ds_db_path(db), m);
 }
 
+/* The cached values of incremental items (runtime/ds_incr.c merges into
+ * them). 0, or -1 with the error in d. */
+static int load_values(sqlite3 *h, ds_db *db, const ds_plan *p, ds_item_state *st, ds_diag *d)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = 0;
+    for (size_t i = 0; i < p->n && !rc; i++) {
+        if (!p->items[i].inc_window || !st[i].has_value) continue;
+        if (!q && (rc = prep_read(h, db, "SELECT cache_value FROM dashboard_cache WHERE cache_key = ?1", &q, d)))
+            break;
+        if (!q) break;
+        sqlite3_reset(q);
+        sqlite3_bind_text(q, 1, p->items[i].key, -1, SQLITE_STATIC);
+        int s = sqlite3_step(q);
+        if (s == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL) {
+            st[i].value_len = (size_t)sqlite3_column_bytes(q, 0);
+            if (!(st[i].value_json = ds_strndup((const char *)sqlite3_column_text(q, 0), st[i].value_len)))
+                rc = ds_fail(d, DS_DBERROR, "out of memory");
+        } else if (s != SQLITE_ROW && s != SQLITE_DONE) {
+            rc = ds_fail(d, DS_DBERROR, "cannot read database '%s': %s", ds_db_path(db), sqlite3_errmsg(h));
+        }
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
 int ds_sqlite_state_load(ds_db *db, const ds_plan *p, ds_item_state *st, ds_diag *d)
 {
     sqlite3 *h = ds_sqlite_handle(db);
@@ -97,9 +123,15 @@ int ds_sqlite_state_load(ds_db *db, const ds_plan *p, ds_item_state *st, ds_diag
     sqlite3_finalize(q);
     q = NULL;
 
-    enum { S_KEY, S_ATTEMPT, S_SUCCESS, S_DURATION, S_ENTRIES, S_ERROR, S_FAILURES, S_HASH };
-    if ((rc = prep_read(h, db, "SELECT cache_key, last_attempt, last_success, last_duration_ms, entries, "
-                               "last_error, failures, spec_hash FROM dashspec_state", &q, d)))
+    enum { S_KEY, S_ATTEMPT, S_SUCCESS, S_DURATION, S_ENTRIES, S_ERROR, S_FAILURES, S_HASH, S_KEYV, S_CONF, S_FULL };
+    /* Migration 003 adds the refresh_key columns; a database a dry run
+     * reads may not have them yet (they read as NULL). */
+    int fresh = ds_sqlite_column_exists(db, "dashspec_state", "refresh_key_value") == 1;
+    if ((rc = prep_read(h, db, fresh
+                        ? "SELECT cache_key, last_attempt, last_success, last_duration_ms, entries, "
+                          "last_error, failures, spec_hash, refresh_key_value, confirmed_at, last_full FROM dashspec_state"
+                        : "SELECT cache_key, last_attempt, last_success, last_duration_ms, entries, "
+                          "last_error, failures, spec_hash, NULL, NULL, NULL FROM dashspec_state", &q, d)))
         goto out;
     while (q && (src = sqlite3_step(q)) == SQLITE_ROW) {
         const char *k = (const char *)sqlite3_column_text(q, S_KEY);
@@ -123,6 +155,16 @@ int ds_sqlite_state_load(ds_db *db, const ds_plan *p, ds_item_state *st, ds_diag
                 if (!s->last_error) { rc = ds_fail(d, DS_DBERROR, "out of memory"); goto out; }
             }
             s->failures = clamp(sqlite3_column_int64(q, S_FAILURES), 0, DS_MAX_FAILURES);
+            free(s->key_value);
+            s->key_value = NULL;
+            if (sqlite3_column_type(q, S_KEYV) != SQLITE_NULL &&
+                !(s->key_value = ds_strndup((const char *)sqlite3_column_text(q, S_KEYV),
+                                            (size_t)sqlite3_column_bytes(q, S_KEYV)))) {
+                rc = ds_fail(d, DS_DBERROR, "out of memory");
+                goto out;
+            }
+            s->confirmed_at = col_time(q, S_CONF);
+            s->last_full = col_time(q, S_FULL);
             const unsigned char *hs = sqlite3_column_text(q, S_HASH);
             s->value_hash[0] = '\0';
             if (hs && sqlite3_column_bytes(q, S_HASH) < (int)sizeof s->value_hash)
@@ -131,6 +173,7 @@ int ds_sqlite_state_load(ds_db *db, const ds_plan *p, ds_item_state *st, ds_diag
     }
     if (q && src != SQLITE_DONE)
         rc = ds_fail(d, DS_DBERROR, "cannot read database '%s': %s", ds_db_path(db), sqlite3_errmsg(h));
+    if (!rc) rc = load_values(h, db, p, st, d);
 out:
     sqlite3_finalize(q);
     free(ix);

@@ -29,6 +29,7 @@ typedef struct sq_writer {
     sqlite3_stmt *cache_upsert;             /* or, without a unique cache_key: */
     sqlite3_stmt *cache_update, *cache_insert;
     sqlite3_stmt *state_ok, *state_fail;
+    sqlite3_stmt *cache_confirm, *state_confirm;   /* refresh_key (migration 003) */
     sqlite3_stmt *run_insert, *run_trim;
     sqlite3_stmt *hist_insert, *hist_trim;  /* NULL without dashspec_history (002) */
     sqlite3_stmt *data_version, *plan_rows; /* prepared on first use */
@@ -203,13 +204,20 @@ ds_writer *ds_sqlite_writer_open(ds_db *db, ds_diag *d)
             goto fail;
     }
     if (prep(w, "INSERT INTO dashspec_state (cache_key, last_attempt, last_success, last_duration_ms, "
-                "entries, last_error, failures, next_attempt, spec_hash, value_bytes) "
-                "VALUES (?1, ?2, ?2, ?3, ?4, NULL, 0, ?5, ?6, ?7) ON CONFLICT (cache_key) DO UPDATE SET "
+                "entries, last_error, failures, next_attempt, spec_hash, value_bytes, refresh_key_value, "
+                "confirmed_at, last_full) "
+                "VALUES (?1, ?2, ?2, ?3, ?4, NULL, 0, ?5, ?6, ?7, ?8, NULL, ?9) ON CONFLICT (cache_key) DO UPDATE SET "
                 "last_attempt = excluded.last_attempt, last_success = excluded.last_success, "
                 "last_duration_ms = excluded.last_duration_ms, entries = excluded.entries, "
                 "last_error = NULL, failures = 0, next_attempt = excluded.next_attempt, "
-                "spec_hash = excluded.spec_hash, value_bytes = excluded.value_bytes",
+                "spec_hash = excluded.spec_hash, value_bytes = excluded.value_bytes, "
+                "refresh_key_value = excluded.refresh_key_value, confirmed_at = NULL, "
+                "last_full = coalesce(excluded.last_full, dashspec_state.last_full)",
              &w->state_ok, d) ||
+        prep(w, "UPDATE dashboard_cache SET expires_at = ?2 WHERE cache_key = ?1", &w->cache_confirm, d) ||
+        prep(w, "UPDATE dashspec_state SET last_attempt = ?2, last_success = ?2, confirmed_at = ?2, "
+                "last_duration_ms = ?3, failures = 0, last_error = NULL, next_attempt = ?4 "
+                "WHERE cache_key = ?1", &w->state_confirm, d) ||
         prep(w, "INSERT INTO dashspec_state (cache_key, last_attempt, last_error, failures, next_attempt, "
                 "last_duration_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (cache_key) DO UPDATE SET "
                 "last_attempt = excluded.last_attempt, last_error = excluded.last_error, "
@@ -252,6 +260,7 @@ void ds_sqlite_writer_close(ds_writer *base)
     sq_writer *w = (sq_writer *)base;
     if (!w) return;
     sqlite3_stmt *all[] = {w->begin, w->commit, w->rollback, w->cache_upsert, w->cache_update,
+                           w->cache_confirm, w->state_confirm,
                            w->cache_insert, w->state_ok, w->state_fail, w->run_insert, w->run_trim,
                            w->data_version, w->plan_rows, w->hist_insert, w->hist_trim};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) sqlite3_finalize(all[i]);
@@ -352,9 +361,35 @@ int ds_sqlite_put(ds_writer *base, const ds_item *it, const ds_result *r, int64_
         b |= bind_time(s, 5, add_sat(now, it->refresh));
         sqlite3_bind_text(s, 6, it->hash, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 7, (sqlite3_int64)r->len);
+        if (r->key_value) sqlite3_bind_text(s, 8, r->key_value, -1, SQLITE_STATIC);
+        else sqlite3_bind_null(s, 8);
+        if (r->full) b |= bind_time(s, 9, now);
+        else sqlite3_bind_null(s, 9);
         rc = b ? SQLITE_NOMEM : run_stmt(w->h, s, &msg);
     }
     if (rc == SQLITE_OK) rc = history_add(w, it, now, 1, r->duration_ms, r, NULL, &msg);
+    if (rc == SQLITE_OK) rc = commit(w, &msg);
+    return finish(w, rc, msg, err, d);
+}
+
+int ds_sqlite_confirm(ds_writer *base, const ds_item *it, const ds_result *r, int64_t now,
+                      int64_t wait_ms, char **err, ds_diag *d)
+{
+    sq_writer *w = (sq_writer *)base;
+    char *msg = NULL;
+    int rc = begin(w, wait_ms, &msg);
+    if (rc == SQLITE_OK) {
+        sqlite3_stmt *c = w->cache_confirm;
+        sqlite3_bind_text(c, 1, it->key, -1, SQLITE_STATIC);
+        rc = bind_time(c, 2, add_sat(now, it->ttl)) ? SQLITE_NOMEM : run_stmt(w->h, c, &msg);
+    }
+    if (rc == SQLITE_OK) {
+        sqlite3_stmt *s = w->state_confirm;
+        sqlite3_bind_text(s, 1, it->key, -1, SQLITE_STATIC);
+        int b = bind_time(s, 2, now) | bind_time(s, 4, add_sat(now, it->refresh));
+        sqlite3_bind_int64(s, 3, r->duration_ms);
+        rc = b ? SQLITE_NOMEM : run_stmt(w->h, s, &msg);
+    }
     if (rc == SQLITE_OK) rc = commit(w, &msg);
     return finish(w, rc, msg, err, d);
 }

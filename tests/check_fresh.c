@@ -1,0 +1,375 @@
+/*
+ * check_fresh.c — refresh_key (issue 13) end to end, driving the built
+ * binary with --now stepped a minute at a time: a confirmed value equals
+ * what a recompute gives whenever the key's tables did not change (a
+ * property test over random appends, deterministic seed), and the rules
+ * around it: --force, a changed spec and an expired value recompute; check
+ * warns about :now; key errors point into the key; status and --dry-run
+ * say "confirmed, key unchanged".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ds_common.h"
+#include "ds_test.h"
+
+static char *dir;
+static char db[4096];
+
+/* Two items with the same query: "keyed" has a refresh_key over the table
+ * the query reads, "plain" is recomputed at every step (refresh 1m). The
+ * application also writes to a table neither reads. */
+static const char specs_yaml[] =
+    "version: 1\n"
+    "defaults:\n"
+    "  ttl: 1h\n"
+    "  refresh: 1m\n"
+    "charts:\n"
+    "  - key: keyed\n"
+    "    shape: map\n"
+    "    query: SELECT kind, sum(amount) AS total FROM orders GROUP BY kind ORDER BY kind\n"
+    "    refresh_key: SELECT max(id) AS last_id, count(*) AS n FROM orders\n"
+    "  - key: plain\n"
+    "    shape: map\n"
+    "    query: SELECT kind, sum(amount) AS total FROM orders GROUP BY kind ORDER BY kind\n";
+
+static const char schema[] =
+    "CREATE TABLE orders (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, amount INTEGER NOT NULL);"
+    "CREATE TABLE audit (id INTEGER PRIMARY KEY, note TEXT);"
+    "INSERT INTO orders (kind, amount) VALUES ('a', 1), ('b', 2);";
+
+static void setup(void)
+{
+    dir = ds_tmpdir();
+    snprintf(db, sizeof db, "%s/app.db", dir);
+    ds_sql(db, schema);
+    free(ds_write(dir, "specs/main.yaml", specs_yaml));
+}
+
+static void teardown(void)
+{
+    ds_tmp_cleanup(dir);
+}
+
+static char *specs_dir(void)
+{
+    static char s[4200];
+    snprintf(s, sizeof s, "%s/specs", dir);
+    return s;
+}
+
+/* "2026-02-12 HH:MM:00" for minute m after 10:00. */
+static const char *at(int m, char buf[32])
+{
+    snprintf(buf, 32, "2026-02-12 %02d:%02d:00", 10 + m / 60, m % 60);
+    return buf;
+}
+
+static char *value(const char *key)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT cache_value FROM dashboard_cache WHERE cache_key = '%s'", key);
+    return ds_sql_text(db, sql);
+}
+
+static int run_at(int m, const char *extra, char **out)
+{
+    char ts[32];
+    ds_proc p;
+    if (extra)
+        DS_RUN(&p, "run", "--db", db, "--specs", specs_dir(), "--now", at(m, ts), extra);
+    else
+        DS_RUN(&p, "run", "--db", db, "--specs", specs_dir(), "--now", at(m, ts));
+    int st = p.status;
+    if (out) *out = strdup(p.out ? p.out : "");
+    ds_proc_free(&p);
+    return st;
+}
+
+static int confirmed_in(const char *summary, const char *key)
+{
+    char want[64];
+    snprintf(want, sizeof want, "\"confirmed\":[\"%s\"", key);
+    return strstr(summary, want) != NULL;
+}
+
+/* The property: at every step the keyed value equals the recomputed one,
+ * and both confirmations and recomputes happen. */
+START_TEST(confirmed_equals_recompute)
+{
+    unsigned seed = 13;
+    int confirmed = 0, recomputed = 0;
+    char *out = NULL;
+    ck_assert_int_eq(run_at(0, NULL, &out), 0);
+    free(out);
+    for (int m = 1; m <= 40; m++) {
+        int r = rand_r(&seed) % 4;
+        char sql[256];
+        if (r == 0) {           /* a new order: the key changes */
+            snprintf(sql, sizeof sql, "INSERT INTO orders (kind, amount) VALUES ('%c', %d)",
+                     'a' + rand_r(&seed) % 3, rand_r(&seed) % 100);
+            ds_sql(db, sql);
+        } else if (r == 1) {    /* a late order with a low id: count changes */
+            snprintf(sql, sizeof sql, "INSERT INTO orders (id, kind, amount) VALUES (-%d, 'c', %d)", m,
+                     rand_r(&seed) % 100);
+            ds_sql(db, sql);
+        } else {                /* a table neither query reads */
+            ds_sql(db, "INSERT INTO audit (note) VALUES ('x')");
+        }
+        ck_assert_int_eq(run_at(m, NULL, &out), 0);
+        if (confirmed_in(out, "keyed")) confirmed++;
+        else if (strstr(out, "\"keyed\":")) recomputed++;
+        free(out);
+        char *a = value("keyed"), *b = value("plain");
+        ck_assert_ptr_nonnull(a);
+        ck_assert_ptr_nonnull(b);
+        ck_assert_msg(strcmp(a, b) == 0, "minute %d: keyed %s, recompute %s", m, a, b);
+        free(a);
+        free(b);
+    }
+    ck_assert_int_gt(confirmed, 5);
+    ck_assert_int_gt(recomputed, 5);
+    char *k = ds_sql_text(db, "SELECT count(*) FROM dashspec_state WHERE refresh_key_value IS NOT NULL");
+    ck_assert_ptr_nonnull(k);
+    ck_assert_str_eq(k, "1");
+    free(k);
+}
+END_TEST
+
+START_TEST(force_and_spec_change_recompute)
+{
+    char *out = NULL;
+    ck_assert_int_eq(run_at(0, NULL, &out), 0);
+    free(out);
+    ck_assert_int_eq(run_at(2, NULL, &out), 0);
+    ck_assert(confirmed_in(out, "keyed"));
+    free(out);
+    /* status and --dry-run say so */
+    char ts[32];
+    ds_proc p;
+    DS_RUN(&p, "status", "--db", db, "--now", at(2, ts));
+    ck_assert_ptr_nonnull(strstr(p.out, "confirmed, key unchanged"));
+    ds_proc_free(&p);
+    DS_RUN(&p, "run", "--dry-run", "--db", db, "--now", at(2, ts));
+    ck_assert_ptr_nonnull(strstr(p.out, "confirmed, key unchanged"));
+    ds_proc_free(&p);
+    ck_assert_int_eq(run_at(4, "--force", &out), 0);
+    ck_assert(!confirmed_in(out, "keyed"));
+    ck_assert_ptr_nonnull(strstr(out, "\"keyed\":"));
+    free(out);
+    char *c = ds_sql_text(db, "SELECT created_at FROM dashboard_cache WHERE cache_key = 'keyed'");
+    ck_assert_str_eq(c, "2026-02-12 10:04:00");
+    free(c);
+    /* a changed key changes the spec hash: recomputed */
+    char *y = strdup(specs_yaml);
+    char *pos = strstr(y, "count(*) AS n");
+    memcpy(pos, "count(1) AS n", 13);
+    free(ds_write(dir, "specs/main.yaml", y));
+    free(y);
+    ck_assert_int_eq(run_at(6, NULL, &out), 0);
+    ck_assert(!confirmed_in(out, "keyed"));
+    ck_assert_ptr_nonnull(strstr(out, "\"keyed\":"));
+    free(out);
+}
+END_TEST
+
+START_TEST(check_rules)
+{
+    free(ds_write(dir, "specs/main.yaml",
+                  "version: 1\n"
+                  "defaults:\n"
+                  "  ttl: 1h\n"
+                  "  refresh: 5m\n"
+                  "metrics:\n"
+                  "  - key: recent\n"
+                  "    shape: scalar\n"
+                  "    query: SELECT count(*) FROM orders WHERE id > :now\n"
+                  "    refresh_key: SELECT max(id) FROM orders\n"
+                  "  - key: bad\n"
+                  "    shape: scalar\n"
+                  "    query: SELECT 1\n"
+                  "    refresh_key: SELECT nope FROM orders WHERE id = :x\n"));
+    ds_proc p;
+    DS_RUN(&p, "check", "--db", db, "--specs", specs_dir());
+    ck_assert_int_ne(p.status, 0);
+    char *all = malloc(strlen(p.out) + strlen(p.err) + 1);
+    strcpy(all, p.out);
+    strcat(all, p.err);
+    ck_assert_ptr_nonnull(strstr(all, "main.yaml:9:18: warning: the query binds :now but refresh_key does not"));
+    ck_assert_ptr_nonnull(strstr(all, "parameter ':x' is not declared in params"));
+    ck_assert_ptr_nonnull(strstr(all, "no such column: nope"));
+    free(all);
+    ds_proc_free(&p);
+}
+END_TEST
+
+
+/* ---------------------------------------------------------------- incremental */
+
+static const char incr_yaml[] =
+    "version: 1\n"
+    "defaults:\n"
+    "  ttl: 1h\n"
+    "  refresh: 1m\n"
+    "charts:\n"
+    "  - key: inc\n"
+    "    shape: series\n"
+    "    x: hour\n"
+    "    series_by: s\n"
+    "    query: |\n"
+    "      SELECT strftime('%Y-%m-%d %H:00:00', at) AS hour, s, sum(v) AS v FROM ev\n"
+    "      WHERE strftime('%Y-%m-%d %H:00:00', at) >= datetime(:now, '-6 hours')\n"
+    "        AND (:since IS NULL OR strftime('%Y-%m-%d %H:00:00', at) >= :since)\n"
+    "      GROUP BY hour, s ORDER BY hour, s\n"
+    "    incremental: {window: 2h, range: 6h, full_every: 30m}\n"
+    "  - key: ref\n"
+    "    shape: series\n"
+    "    x: hour\n"
+    "    series_by: s\n"
+    "    query: |\n"
+    "      SELECT strftime('%Y-%m-%d %H:00:00', at) AS hour, s, sum(v) AS v FROM ev\n"
+    "      WHERE strftime('%Y-%m-%d %H:00:00', at) >= datetime(:now, '-6 hours')\n"
+    "      GROUP BY hour, s ORDER BY hour, s\n";
+
+/* The property: random appends (new rows, late rows inside the window,
+ * late rows outside it) minute after minute; the incremental value equals
+ * the full recompute at every step, except that a late row outside the
+ * window shows only after the next full compute (full_every), as
+ * documented: from then on they are equal again. */
+START_TEST(incremental_equals_full)
+{
+    unsigned seed = 42;
+    ds_sql(db, "CREATE TABLE ev (at TEXT NOT NULL, s TEXT NOT NULL, v INTEGER NOT NULL)");
+    free(ds_write(dir, "specs/main.yaml", incr_yaml));
+    const int64_t t0 = 1770890400;      /* 2026-02-12 10:00:00 */
+    int dirty = 0, equal_steps = 0, incr_steps = 0;
+    for (int m = 0; m <= 150; m++) {
+        int64_t now = t0 + m * 60;
+        int nrows = rand_r(&seed) % 3;
+        for (int r = 0; r < nrows; r++) {
+            int kind = rand_r(&seed) % 40;
+            int64_t at = kind < 25 ? now - rand_r(&seed) % 60                /* new */
+                       : kind < 39 ? now - rand_r(&seed) % 3600               /* late, inside */
+                                  : now - 3 * 3600 - rand_r(&seed) % 7200;   /* late, outside */
+            if ((at - at % 3600) < now - 2 * 3600 && m > 0) dirty = 1;
+            char ts[20], sql[200];
+            ds_time_format(at, ts);
+            snprintf(sql, sizeof sql, "INSERT INTO ev VALUES ('%s', '%c', %d)", ts, 'a' + rand_r(&seed) % 4,
+                     rand_r(&seed) % 50 - 10);
+            ds_sql(db, sql);
+        }
+        char *out = NULL;
+        ck_assert_int_eq(run_at(m, NULL, &out), 0);
+        free(out);
+        char *lf = ds_sql_text(db, "SELECT last_full FROM dashspec_state WHERE cache_key = 'inc'");
+        char ts[20];
+        ds_time_format(now, ts);
+        int was_full = lf && strcmp(lf, ts) == 0;
+        free(lf);
+        if (was_full) dirty = 0;
+        else incr_steps++;
+        char *a = value("inc"), *b = value("ref");
+        ck_assert_ptr_nonnull(a);
+        ck_assert_ptr_nonnull(b);
+        if (!dirty) {
+            ck_assert_msg(strcmp(a, b) == 0, "minute %d: incremental %s, full %s", m, a, b);
+            equal_steps++;
+        }
+        free(a);
+        free(b);
+    }
+    ck_assert_int_gt(incr_steps, 100);
+    ck_assert_int_gt(equal_steps, 50);
+}
+END_TEST
+
+START_TEST(incremental_rules)
+{
+    free(ds_write(dir, "specs/main.yaml",
+                  "version: 1\n"
+                  "defaults:\n"
+                  "  ttl: 1h\n"
+                  "charts:\n"
+                  "  - key: nosince\n"
+                  "    shape: series\n"
+                  "    x: kind\n"
+                  "    query: SELECT kind, amount FROM orders\n"
+                  "    incremental: {window: 2h, range: 1d, full_every: 6h}\n"
+                  "  - key: notseries\n"
+                  "    shape: map\n"
+                  "    query: SELECT kind, amount FROM orders WHERE :since IS NULL\n"
+                  "    incremental: {window: 2h, range: 1d, full_every: 6h}\n"
+                  "  - key: declared\n"
+                  "    shape: scalar\n"
+                  "    query: SELECT :since\n"
+                  "    params: {since: 1}\n"
+                  "  - key: badwindow\n"
+                  "    shape: series\n"
+                  "    x: kind\n"
+                  "    query: SELECT kind, amount FROM orders WHERE :since IS NULL\n"
+                  "    incremental: {window: 2d, range: 1d}\n"));
+    ds_proc p;
+    DS_RUN(&p, "check", "--db", db, "--specs", specs_dir());
+    ck_assert_int_ne(p.status, 0);
+    char *all = malloc(strlen(p.out) + strlen(p.err) + 1);
+    strcpy(all, p.out);
+    strcat(all, p.err);
+    ck_assert_ptr_nonnull(strstr(all, "an incremental query must use :since"));
+    ck_assert_ptr_nonnull(strstr(all, "incremental needs shape series"));
+    ck_assert_ptr_nonnull(strstr(all, "parameter 'since' is built in and cannot be declared"));
+    ck_assert_ptr_nonnull(strstr(all, "incremental needs 'full_every'"));
+    free(all);
+    ds_proc_free(&p);
+    /* a non-ISO x fails the item at run time */
+    free(ds_write(dir, "specs/main.yaml",
+                  "version: 1\n"
+                  "charts:\n"
+                  "  - key: kinds\n"
+                  "    shape: series\n"
+                  "    ttl: 1h\n"
+                  "    x: kind\n"
+                  "    query: SELECT kind, amount FROM orders WHERE :since IS NULL OR kind >= :since\n"
+                  "    incremental: {window: 2h, range: 1d, full_every: 6h}\n"));
+    char *out = NULL;
+    ck_assert_int_ne(run_at(0, NULL, &out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "is not an ISO timestamp"));
+    free(out);
+}
+END_TEST
+
+START_TEST(explain_lints_the_key)
+{
+    ds_sql(db, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 10500)"
+               " INSERT INTO orders (kind, amount) SELECT 'k' || i, i FROM c;");
+    free(ds_write(dir, "specs/main.yaml",
+                  "version: 1\n"
+                  "metrics:\n"
+                  "  - key: one\n"
+                  "    shape: scalar\n"
+                  "    ttl: 1h\n"
+                  "    query: SELECT amount FROM orders WHERE id = 5\n"
+                  "    refresh_key: SELECT count(*) FROM orders WHERE kind = 'k5'\n"));
+    ds_proc p;
+    DS_RUN(&p, "check", "--db", db, "--specs", specs_dir(), "--explain");
+    ck_assert_int_eq(p.status, 0);
+    ck_assert_ptr_nonnull(strstr(p.out, "main.yaml:7:18: warning: refresh_key scans all"));
+    ck_assert_ptr_null(strstr(p.out, "warning: query scans"));
+    ds_proc_free(&p);
+}
+END_TEST
+
+Suite *fresh_suite(void)
+{
+    Suite *s = suite_create("fresh");
+    TCase *tc = tcase_create("refresh_key");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, confirmed_equals_recompute);
+    tcase_add_test(tc, force_and_spec_change_recompute);
+    tcase_add_test(tc, check_rules);
+    tcase_add_test(tc, incremental_equals_full);
+    tcase_add_test(tc, incremental_rules);
+    tcase_add_test(tc, explain_lints_the_key);
+    suite_add_tcase(s, tc);
+    return s;
+}
