@@ -183,8 +183,7 @@ struct ds_engine {
 /* ---------------------------------------------------------------- selection */
 
 /* The engine for a --db string: a PostgreSQL URI (postgres://, postgresql://)
- * or conninfo string (host=... dbname=...) would select PostgreSQL (not built
- * yet: NULL with status DS_USAGE); anything else, NULL and "" included (an
+ * or conninfo string (host=... dbname=...) selects PostgreSQL; anything else, NULL and "" included (an
  * in-memory check), is a SQLite path. NULL with the reason in d. */
 const ds_engine *ds_engine_for(const char *target, ds_diag *d);
 /* The name of the first operation e leaves NULL, or NULL when e is complete
@@ -204,5 +203,6 @@ int64_t ds_db_table_rows(ds_db *db, const char *table);
 int ds_db_column_exists(ds_db *db, const char *table, const char *column);
 
 extern const ds_engine ds_sqlite_engine;     /* engine/sqlite/sqlite_engine.c */
+extern const ds_engine ds_postgres_engine;   /* engine/postgres/pg_engine.c */
 
 #endif
