@@ -17,7 +17,7 @@
 const char usage_run[] =
     "usage: dashspec run [--db FILE] [--specs DIR] [--only KEY|GLOB]... [--group G]\n"
     "                    [--force] [--dry-run] [--jobs N] [--now TS] [--quiet]\n"
-    "                    [--busy-timeout DUR] [--watch]\n"
+    "                    [--busy-timeout DUR] [--watch] [--source URI]\n"
     "\n"
     "Computes the items of the plan that are due and writes each value into\n"
     "dashboard_cache as soon as it is computed (one transaction per value).\n"
@@ -45,6 +45,8 @@ const char usage_run[] =
     "                       expires_at and what is due; UTC 'YYYY-MM-DD HH:MM:SS',\n"
     "                       also 2026-12-02T08:26:00, with Z or +01:00 (to UTC)\n"
     "  --quiet              print nothing on stdout (errors still go to stderr)\n"
+    "  --source URI         run the spec queries on another database (a read\n"
+    "                       replica); plan, state and cache stay on --db\n"
     "  --busy-timeout DUR   how long to wait for a database locked by another\n"
     "                       writer before that item fails (default 5s, or\n"
     "                       dashspec.yaml's busy_timeout); a duration\n"
@@ -139,6 +141,7 @@ static int parse_busy(const char *s, int64_t *ms)
 int cmd_run(int argc, char **argv)
 {
     const char *db = NULL, *specs = NULL, *group = NULL, *jobs = NULL, *now = NULL, *busy = NULL;
+    const char *source = NULL;
     const char **only = NULL;
     size_t nonly = 0;
     int force = 0, dry = 0, quiet = 0, watch = 0;
@@ -154,6 +157,7 @@ int cmd_run(int argc, char **argv)
         {"--quiet", NULL, &quiet, NULL, NULL},
         {"--busy-timeout", &busy, NULL, NULL, NULL},
         {"--watch", NULL, &watch, NULL, NULL},
+        {"--source", &source, NULL, NULL, NULL},
         {NULL, NULL, NULL, NULL, NULL}
     };
     int rc = DS_USAGE;
@@ -165,6 +169,7 @@ int cmd_run(int argc, char **argv)
     if (!o.db_path) { cli_usage_error("run", "no database given (use --db FILE or set DASHSPEC_DB)"); goto out; }
     o.specs_dir = specs;
     const ds_project *pr = cli_project();
+    o.source = source && *source ? source : pr && pr->source && *pr->source ? pr->source : NULL;
     o.only = only;
     o.nonly = nonly;
     o.group = group;

@@ -35,6 +35,7 @@
 #include <unistd.h>
 #include "ds_compiler.h"
 #include "ds_run_int.h"
+#include "engine.h"
 
 /* --watch looks for a plan replaced by `compile` this often. */
 #define PLAN_CHECK_MS 2000
@@ -175,9 +176,12 @@ static void free_cfails(runner *R)
 
 static int open_execs(runner *R, int n)
 {
+    /* A PostgreSQL target is passed as given: ds_db_path has its password redacted. */
+    const char *src = R->o->source ? R->o->source
+                    : ds_engine_is_postgres(R->o->db_path) ? R->o->db_path : ds_db_path(R->db);
     for (int i = 0; i < n; i++) {
         if (R->ex[i]) continue;
-        if (!(R->ex[i] = ds_exec_new(ds_db_path(R->db), R->d))) return -1;
+        if (!(R->ex[i] = ds_exec_new(src, R->d))) return -1;
         ds_exec_busy_timeout(R->ex[i], R->busy_ms);
     }
     return 0;

@@ -54,6 +54,8 @@ typedef struct ds_run_opts {
     const volatile sig_atomic_t *stop;
     void (*emit)(void *ctx, ds_run_out where, const char *text);
     void *ctx;
+    const char *source;             /* --source: the spec queries run there (a read
+                                       replica); NULL: on db_path */
 } ds_run_opts;
 
 /* Runs `dashspec run` as described above. Returns the status the CLI exits
