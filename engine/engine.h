@@ -157,6 +157,13 @@ struct ds_engine {
     void (*batch_abort)(ds_writer *w);
     int (*record_run)(ds_writer *w, const ds_run_record *rec, int64_t wait_ms, char **err, ds_diag *d);
     int (*data_version)(ds_writer *w, int64_t *v);
+    /* Several runners (runtime/ds_cache.h ds_cache_claim): 1 when this runner
+     * may compute it now (st is the state it decided on; the lease lasts
+     * until lease_until), 0 when another runner has it or has attempted it
+     * since st was read, -1 on a database error (in d). SQLite: always 1 (the
+     * whole-run lock already excludes other runners). */
+    int (*claim)(ds_writer *w, const ds_item *it, const ds_item_state *st, int64_t now,
+                 int64_t lease_until, ds_diag *d);
     int (*plan_fingerprint)(ds_writer *w, uint64_t *fp);
 
     /* What get, status, clear and explain read (runtime/ds_read.c builds

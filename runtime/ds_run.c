@@ -223,6 +223,22 @@ static void dry_run_lines(runner *R, job *jobs, size_t n, int64_t now)
     ds_buf_free(&b);
 }
 
+/* Keeps the due jobs this runner claims (ds_cache_claim: always all of them
+ * on SQLite); the others are skipped, another runner computes them. 0, or
+ * -1 on a database error (R->dbfail). */
+static int claim_due(runner *R, job **due, size_t *ndue, int64_t now)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < *ndue; i++) {
+        int c = ds_cache_claim(R->w, due[i]->it, due[i]->st, now, R->d);
+        if (c < 0) { R->dbfail = 1; return -1; }
+        if (c) due[k++] = due[i];
+        else due[i]->state = J_SKIP;
+    }
+    *ndue = k;
+    return 0;
+}
+
 /* Runs one cycle at time now. *ran: something was attempted (or failed to
  * compile), so a summary was printed and a dashspec_runs row written. *next:
  * the earliest time a selected item falls due (INT64_MAX when none). In a
@@ -272,6 +288,7 @@ static int cycle(runner *R, int64_t now, int64_t t0_ms, int *ran, int64_t *next)
     *ran = 1;
     R->reported_cf = 1;
 
+    if (ndue && claim_due(R, due, &ndue, now)) goto out;
     if (ndue) {
         int nthreads = R->jobs < (int)ndue ? R->jobs : (int)ndue;
         if (open_execs(R, nthreads)) goto out;

@@ -85,6 +85,8 @@ int ds_pg_batch_commit(ds_writer *w);
 void ds_pg_batch_abort(ds_writer *w);
 int ds_pg_record_run(ds_writer *w, const ds_run_record *rec, int64_t wait_ms, char **err, ds_diag *d);
 int ds_pg_data_version(ds_writer *w, int64_t *v);
+int ds_pg_claim(ds_writer *w, const ds_item *it, const ds_item_state *st, int64_t now,
+                int64_t lease_until, ds_diag *d);
 int ds_pg_plan_fingerprint(ds_writer *w, uint64_t *fp);
 
 #endif
