@@ -17,6 +17,7 @@
 #include "ds_runtime.h"
 #include "ds_project.h"
 #include "render.h"
+#include "engine.h"
 
 const char usage_check[] =
     "usage: dashspec check [--specs DIR] [--db FILE | --schema FILE.sql | --migrations DIR]\n"
@@ -243,8 +244,10 @@ int cmd_compile(int argc, char **argv)
     print_some(&d, 1, DS_FMT_TEXT, stderr);
     print_some(&d, 0, DS_FMT_TEXT, stderr);
     if (st == DS_OK) {
-        char *line = ds_asprintf("compiled %zu item%s into %s%s\n", n, n == 1 ? "" : "s", db,
-                                 changed ? "" : " (plan unchanged)");
+        char *shown = ds_engine_redact(db);     /* never a password */
+        char *line = shown ? ds_asprintf("compiled %zu item%s into %s%s\n", n, n == 1 ? "" : "s", shown,
+                                         changed ? "" : " (plan unchanged)") : NULL;
+        free(shown);
         if (!line || cli_print(stdout, line)) fputs("dashspec: out of memory\n", stderr);
         free(line);
     } else if (st == DS_FAILED)

@@ -198,6 +198,9 @@ const ds_engine *ds_engine_for(const char *target, ds_diag *d);
 const char *ds_engine_missing(const ds_engine *e);
 /* 1 when target is a PostgreSQL URI or conninfo string. */
 int ds_engine_is_postgres(const char *target);
+/* target as output may show it: a PostgreSQL target with its passwords
+ * replaced by "***", anything else as it is. malloc'd; NULL on OOM. */
+char *ds_engine_redact(const char *target);
 
 /* ---------------------------------------------------------------- calls */
 

@@ -58,6 +58,12 @@ PGconn *ds_pg_conn_of(ds_db *db)
     return ((pg_db *)db)->c;
 }
 
+char *ds_engine_redact(const char *target)
+{
+    if (!target) return NULL;
+    return ds_engine_is_postgres(target) ? ds_pg_redact(target) : ds_strdup(target);
+}
+
 /* ---------------------------------------------------------------- connections */
 
 static int pg_accepts(const char *target)
