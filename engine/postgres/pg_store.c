@@ -247,11 +247,15 @@ int ds_pg_state_load(ds_db *b, const ds_plan *p, ds_item_state *st, ds_diag *d)
     pg_db *db = (pg_db *)b;
     for (size_t i = 0; i < p->n; i++) memset(&st[i], 0, sizeof st[i]);
     if (p->n == 0) return 0;
-    if (load_cache(db, p, st, d) || load_states(db, p, st, d)) {
-        for (size_t i = 0; i < p->n; i++) ds_item_state_clear(&st[i]);
-        return -1;
-    }
-    return 0;
+    /* One snapshot for both tables: a value written by another runner
+     * between the two reads would otherwise look due with its new state
+     * (and be computed twice). */
+    int own = PQtransactionStatus(db->c) == PQTRANS_IDLE;
+    if (own) PQclear(PQexec(db->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    int rc = load_cache(db, p, st, d) || load_states(db, p, st, d) ? -1 : 0;
+    if (own) ds_pg_rollback(db->c);
+    if (rc) for (size_t i = 0; i < p->n; i++) ds_item_state_clear(&st[i]);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- get, status, clear */
