@@ -180,8 +180,11 @@ int cmd_check(int argc, char **argv)
     ds_diag_format fmt = DS_FMT_TEXT;
     if (format && parse_format(format, &fmt))
         return cli_usage_error("check", "--format must be text, json or github, not '%s'", format);
-    if (!!db + !!schema + !!migrations > 1)
-        return cli_usage_error("check", "give only one of --db, --schema and --migrations");
+    /* --db URI with --schema/--migrations: a scratch schema there (PostgreSQL) */
+    int pg_scratch = db && ds_engine_is_postgres(db) && !!schema + !!migrations == 1;
+    if (!!db + !!schema + !!migrations - pg_scratch > 1)
+        return cli_usage_error("check", "give only one of --db, --schema and --migrations"
+                                        " (a PostgreSQL --db takes one of the other two)");
     specs = cli_specs(specs);
     if (!db && !schema && !migrations) {
         /* $DASHSPEC_DB, else the project file's migrations, else its database. */

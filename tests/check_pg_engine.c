@@ -278,6 +278,35 @@ START_TEST(source_replica)
 }
 END_TEST
 
+/* check --migrations DIR --db URI: the scripts run into a scratch schema,
+ * the queries are checked there, and nothing persists. */
+START_TEST(check_migrations_scratch)
+{
+    DS_PG_REQUIRE();
+    char *dir;
+    char *db = setup("eng_scratch", specs_ok, &dir);
+    char *empty = ds_pgdb_new("eng_scratch_empty");
+    free(ds_write(dir, "mig/001-t.sql", "CREATE TABLE t (x bigint, kind text, at timestamptz);\n"));
+    char mig[4200];
+    snprintf(mig, sizeof mig, "%s/mig", dir);
+    ds_proc p;
+    DS_RUN(&p, "check", "--db", empty, "--migrations", mig, "--specs", specs_path(dir));
+    ck_assert_msg(p.status == 0, "check: %s%s", p.out, p.err);
+    ds_proc_free(&p);
+    char *n = ds_pgdb_value(empty, "SELECT count(*) FROM pg_tables WHERE tablename = 't'");
+    ck_assert_str_eq(n, "0");
+    free(n);
+    free(ds_write(dir, "mig/002-bad.sql", "\nSELECT nope;\n"));
+    DS_RUN(&p, "check", "--db", empty, "--migrations", mig, "--specs", specs_path(dir));
+    ck_assert_int_eq(p.status, 2);
+    ck_assert_msg(strstr(p.err, "002-bad.sql:2:8: error: schema: column \"nope\" does not exist"), "got %s", p.err);
+    ds_proc_free(&p);
+    ds_tmp_cleanup(dir);
+    free(db);
+    free(empty);
+}
+END_TEST
+
 Suite *pg_engine_suite(void)
 {
     Suite *s = suite_create("pg_engine");
@@ -290,6 +319,7 @@ Suite *pg_engine_suite(void)
     tcase_add_test(t, failure_keeps_last_value);
     tcase_add_test(t, spec_cannot_write_and_times_out);
     tcase_add_test(t, source_replica);
+    tcase_add_test(t, check_migrations_scratch);
     suite_add_tcase(s, t);
     return s;
 }
