@@ -148,7 +148,7 @@ END_TEST
 static void await_claim(const char *db)
 {
     struct timespec ts = {0, 10 * 1000 * 1000};
-    for (int i = 0; i < 3000; i++) {
+    for (int i = 0; i < 6000; i++) {     /* 60 s: a loaded machine */
         if (count(db, "SELECT count(*) FROM dashspec_state WHERE cache_key = 'slow' AND runner_id IS NOT NULL"))
             return;
         nanosleep(&ts, NULL);
@@ -230,6 +230,11 @@ Suite *pg_runners_suite(void)
     tcase_set_tags(t, "slow");
     tcase_set_timeout(t, 900);
     tcase_add_test(t, four_runners_sixty_minutes);
+    suite_add_tcase(s, t);
+    t = tcase_create("kills_long");
+    ds_pg_test_fixture(t);
+    tcase_set_tags(t, "slow");
+    tcase_set_timeout(t, 600);
     tcase_add_test(t, killed_runners_repeatedly);
     suite_add_tcase(s, t);
     return s;
