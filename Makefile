@@ -30,7 +30,9 @@ TEST_UTIL:= $(sort $(wildcard tests/util_*.c))
 MIGRATIONS := $(sort $(wildcard migrations/sqlite/*.sql))
 
 GEN_MIG  := $(BUILD)/gen/ds_migrations.c
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/ds_migrations.o
+PG_MIGRATIONS := $(sort $(wildcard migrations/postgres/*.sql))
+GEN_PGMIG := $(BUILD)/gen/ds_pg_migrations.c
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/ds_migrations.o $(BUILD)/gen/ds_pg_migrations.o
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(TEST_UTIL:%.c=$(BUILD)/%.o)
 
@@ -70,6 +72,13 @@ $(BUILD)/%.o: %.c
 $(GEN_MIG): $(MIGRATIONS) scripts/embed.sh
 	@mkdir -p $(dir $@)
 	@sh scripts/embed.sh ds_sqlite_migrations $(MIGRATIONS) > $@
+
+$(GEN_PGMIG): $(PG_MIGRATIONS) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	@sh scripts/embed.sh ds_pg_migrations $(PG_MIGRATIONS) > $@
+
+$(BUILD)/gen/ds_pg_migrations.o: $(GEN_PGMIG)
+	@$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(BUILD)/gen/ds_migrations.o: $(GEN_MIG)
 	@$(CC) $(CFLAGS_ALL) -c $< -o $@

@@ -18,6 +18,7 @@
 #include "ds_project.h"
 #include "ds_select.h"
 #include "render.h"
+#include "engine.h"
 
 const char usage_check[] =
     "usage: dashspec check [--specs DIR] [--db FILE | --schema FILE.sql | --migrations DIR]\n"
@@ -278,8 +279,11 @@ static int check_run(const char *specs, const char *db, const char *schema, cons
     ds_diag_format fmt = DS_FMT_TEXT;
     if (format && parse_format(format, &fmt))
         return cli_usage_error("check", "--format must be text, json or github, not '%s'", format);
-    if (!!db + !!schema + !!migrations > 1)
-        return cli_usage_error("check", "give only one of --db, --schema and --migrations");
+    /* --db URI with --schema/--migrations: a scratch schema there (PostgreSQL) */
+    int pg_scratch = db && ds_engine_is_postgres(db) && !!schema + !!migrations == 1;
+    if (!!db + !!schema + !!migrations - pg_scratch > 1)
+        return cli_usage_error("check", "give only one of --db, --schema and --migrations"
+                                        " (a PostgreSQL --db takes one of the other two)");
     specs = cli_specs(specs);
     if (!db && !schema && !migrations) {
         /* $DASHSPEC_DB, else the project file's migrations, else its database. */
@@ -346,8 +350,10 @@ int cmd_compile(int argc, char **argv)
     print_some(&d, 1, DS_FMT_TEXT, stderr);
     print_some(&d, 0, DS_FMT_TEXT, stderr);
     if (st == DS_OK) {
-        char *line = ds_asprintf("compiled %zu item%s into %s%s\n", n, n == 1 ? "" : "s", db,
-                                 changed ? "" : " (plan unchanged)");
+        char *shown = ds_engine_redact(db);     /* never a password */
+        char *line = shown ? ds_asprintf("compiled %zu item%s into %s%s\n", n, n == 1 ? "" : "s", shown,
+                                         changed ? "" : " (plan unchanged)") : NULL;
+        free(shown);
         if (!line || cli_print(stdout, line)) fputs("dashspec: out of memory\n", stderr);
         free(line);
     } else if (st == DS_FAILED)

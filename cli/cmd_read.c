@@ -576,7 +576,7 @@ static int explain_print(const ds_explain *e, const cli_term *t, ds_buf *b)
     label(b, t, "hash");
     ds_buf_adds(b, it->hash);
     if (e->compiled_at) { ds_buf_adds(b, ", compiled "); cli_clean(b, e->compiled_at, strlen(e->compiled_at)); }
-    if (e->engine_version) { ds_buf_adds(b, " with SQLite "); cli_clean(b, e->engine_version, strlen(e->engine_version)); }
+    if (e->engine_version) { ds_buf_adds(b, strchr(e->engine_version, ' ') || strncmp(e->engine_version, "3.", 2) != 0 ? " with PostgreSQL " : " with SQLite "); cli_clean(b, e->engine_version, strlen(e->engine_version)); }
     ds_buf_addc(b, '\n');
     label(b, t, "timing");
     ds_buf_printf(b, "ttl %s, refresh %s, timeout %s\n", ds_duration_format(it->ttl, d1, sizeof d1),

@@ -20,7 +20,7 @@
 const char usage_run[] =
     "usage: dashspec run [--db FILE] [--specs DIR] [--select SEL]... [--exclude SEL]...\n"
     "                    [--force] [--dry-run] [--jobs N] [--now TS] [--quiet]\n"
-    "                    [--busy-timeout DUR] [--watch] [--results FILE]\n"
+    "                    [--busy-timeout DUR] [--watch] [--results FILE] [--source URI]\n"
     "\n"
     "Computes the items of the plan that are due and writes each value into\n"
     "dashboard_cache as soon as it is computed (one transaction per value).\n"
@@ -52,6 +52,8 @@ const char usage_run[] =
     "                       expires_at and what is due; UTC 'YYYY-MM-DD HH:MM:SS',\n"
     "                       also 2026-12-02T08:26:00, with Z or +01:00 (to UTC)\n"
     "  --quiet              print nothing on stdout (errors still go to stderr)\n"
+    "  --source URI         run the spec queries on another database (a read\n"
+    "                       replica); plan, state and cache stay on --db\n"
     "  --busy-timeout DUR   how long to wait for a database locked by another\n"
     "                       writer before that item fails (default 5s, or\n"
     "                       dashspec.yaml's busy_timeout); a duration\n"
@@ -191,6 +193,7 @@ int cmd_run(int argc, char **argv)
     cli_sel cs = {0};
     ds_select sel;
     ds_select_init(&sel);
+    const char *source = NULL;
     int force = 0, dry = 0, quiet = 0, watch = 0;
     const cli_opt opts[] = {
         {"--db", &db, NULL, NULL, NULL},
@@ -204,6 +207,7 @@ int cmd_run(int argc, char **argv)
         {"--busy-timeout", &busy, NULL, NULL, NULL},
         {"--watch", NULL, &watch, NULL, NULL},
         {"--results", &results, NULL, NULL, NULL},
+        {"--source", &source, NULL, NULL, NULL},
         {NULL, NULL, NULL, NULL, NULL}
     };
     int rc = DS_USAGE;
@@ -216,6 +220,7 @@ int cmd_run(int argc, char **argv)
     o.specs_dir = specs;
     const ds_project *pr = cli_project();
     o.select = &sel;
+    o.source = source && *source ? source : pr && pr->source && *pr->source ? pr->source : NULL;
     o.force = force;
     o.dry_run = dry;
     o.quiet = quiet;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ds_compiler.h"
+#include "engine.h"
 
 /* The status a finished check or compile returns. */
 static ds_status outcome(const ds_diag *d, size_t errors_before)
@@ -22,12 +23,19 @@ static ds_status outcome(const ds_diag *d, size_t errors_before)
 
 /* Opens the database the SQL is prepared against, or leaves *db NULL when
  * none was given. 0 ok, -1 after reporting (status DS_USAGE or DS_DBERROR). */
+/* --db URI with --schema or --migrations: the scripts run into a scratch
+ * schema of that PostgreSQL database, rolled back when it closes. */
+static int pg_scratch(const ds_check_opts *o)
+{
+    return o->db_path && ds_engine_is_postgres(o->db_path) && (o->schema_path || o->migrations_dir);
+}
+
 static int schema_db(const ds_check_opts *o, ds_db **db, ds_diag *d)
 {
     *db = NULL;
-    if (o->db_path) return ds_db_open(o->db_path, DS_DB_READONLY, db, d);
+    if (o->db_path && !pg_scratch(o)) return ds_db_open(o->db_path, DS_DB_READONLY, db, d);
     if (!o->schema_path && !o->migrations_dir) return 0;
-    if (ds_db_open(NULL, DS_DB_MEMORY, db, d)) return -1;
+    if (ds_db_open(pg_scratch(o) ? o->db_path : NULL, DS_DB_MEMORY, db, d)) return -1;
     int rc;
     if (o->schema_path) {
         char *sql = ds_read_file(o->schema_path, NULL);
@@ -51,12 +59,12 @@ ds_status ds_check(const ds_check_opts *o, ds_plan *p, ds_diag *d)
     size_t before = d->nerrors;
     ds_db *db = NULL;
     ds_plan_init(p);
-    int nsrc = !!o->db_path + !!o->schema_path + !!o->migrations_dir;
+    int nsrc = !!o->db_path + !!o->schema_path + !!o->migrations_dir - pg_scratch(o);
     if (nsrc > 1) {
         ds_fail(d, DS_USAGE, "give at most one of --db, --schema and --migrations");
         return DS_USAGE;
     }
-    if (o->explain && !o->db_path) {
+    if (o->explain && (!o->db_path || pg_scratch(o))) {
         ds_fail(d, DS_USAGE, "--explain needs --db FILE: it looks at the rows of the real tables");
         return DS_USAGE;
     }

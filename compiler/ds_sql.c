@@ -125,6 +125,13 @@ static int lex(const char *q, size_t i, ds_sql_tok *out)
         out->len = j - i;
         return 1;
     case ':': case '@':
+        if (q[i] == ':' && q[i + 1] == ':') {
+            /* PostgreSQL's cast (x::text): an operator, never a parameter
+             * (SQLite has no '::' and rejects it when it prepares). */
+            out->t = DS_TK_OP;
+            out->len = 2;
+            return 1;
+        }
         j++;
         while (idchar((unsigned char)q[j])) j++;
         out->t = j > i + 1 ? DS_TK_PARAM : DS_TK_OP;

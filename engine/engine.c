@@ -39,11 +39,8 @@ int ds_engine_is_postgres(const char *t)
 
 const ds_engine *ds_engine_for(const char *target, ds_diag *d)
 {
-    if (ds_engine_is_postgres(target)) {
-        ds_fail(d, DS_USAGE, "--db names a PostgreSQL database: the PostgreSQL engine is not built yet");
-        return NULL;
-    }
-    return &ds_sqlite_engine;
+    (void)d;
+    return ds_engine_is_postgres(target) ? &ds_postgres_engine : &ds_sqlite_engine;
 }
 
 const char *ds_engine_missing(const ds_engine *e)
@@ -84,6 +81,7 @@ const char *ds_engine_missing(const ds_engine *e)
     if (!e->batch_abort) return "batch_abort";
     if (!e->record_run) return "record_run";
     if (!e->data_version) return "data_version";
+    if (!e->claim) return "claim";
     if (!e->plan_fingerprint) return "plan_fingerprint";
     if (!e->snapshot_begin) return "snapshot_begin";
     if (!e->snapshot_end) return "snapshot_end";
@@ -306,6 +304,12 @@ int ds_cache_record_run(ds_writer *w, const ds_run_record *rec, int64_t wait_ms,
 }
 
 int ds_cache_data_version(ds_writer *w, int64_t *v) { return w->eng->data_version(w, v); }
+
+int ds_cache_claim(ds_writer *w, const ds_item *it, const ds_item_state *st, int64_t now, ds_diag *d)
+{
+    int64_t t = it->timeout > 0 && it->timeout < 100LL * 366 * 86400 ? it->timeout : 0;
+    return w->eng->claim(w, it, st, now, now + t + DS_LEASE_MARGIN_S, d);
+}
 
 int ds_cache_plan_fingerprint(ds_writer *w, uint64_t *fp) { return w->eng->plan_fingerprint(w, fp); }
 

@@ -163,6 +163,13 @@ struct ds_engine {
     void (*batch_abort)(ds_writer *w);
     int (*record_run)(ds_writer *w, const ds_run_record *rec, int64_t wait_ms, char **err, ds_diag *d);
     int (*data_version)(ds_writer *w, int64_t *v);
+    /* Several runners (runtime/ds_cache.h ds_cache_claim): 1 when this runner
+     * may compute it now (st is the state it decided on; the lease lasts
+     * until lease_until), 0 when another runner has it or has attempted it
+     * since st was read, -1 on a database error (in d). SQLite: always 1 (the
+     * whole-run lock already excludes other runners). */
+    int (*claim)(ds_writer *w, const ds_item *it, const ds_item_state *st, int64_t now,
+                 int64_t lease_until, ds_diag *d);
     int (*plan_fingerprint)(ds_writer *w, uint64_t *fp);
 
     /* What get, status, clear and explain read (runtime/ds_read.c builds
@@ -228,8 +235,7 @@ struct ds_engine {
 /* ---------------------------------------------------------------- selection */
 
 /* The engine for a --db string: a PostgreSQL URI (postgres://, postgresql://)
- * or conninfo string (host=... dbname=...) would select PostgreSQL (not built
- * yet: NULL with status DS_USAGE); anything else, NULL and "" included (an
+ * or conninfo string (host=... dbname=...) selects PostgreSQL; anything else, NULL and "" included (an
  * in-memory check), is a SQLite path. NULL with the reason in d. */
 const ds_engine *ds_engine_for(const char *target, ds_diag *d);
 /* The name of the first operation e leaves NULL, or NULL when e is complete
@@ -237,6 +243,9 @@ const ds_engine *ds_engine_for(const char *target, ds_diag *d);
 const char *ds_engine_missing(const ds_engine *e);
 /* 1 when target is a PostgreSQL URI or conninfo string. */
 int ds_engine_is_postgres(const char *target);
+/* target as output may show it: a PostgreSQL target with its passwords
+ * replaced by "***", anything else as it is. malloc'd; NULL on OOM. */
+char *ds_engine_redact(const char *target);
 
 /* ---------------------------------------------------------------- calls */
 
@@ -253,5 +262,6 @@ int ds_db_schema_names(ds_db *db, const char *table, char ***names, size_t *n);
 void ds_names_free(char **names, size_t n);
 
 extern const ds_engine ds_sqlite_engine;     /* engine/sqlite/sqlite_engine.c */
+extern const ds_engine ds_postgres_engine;   /* engine/postgres/pg_engine.c */
 
 #endif

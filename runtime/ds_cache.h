@@ -96,6 +96,15 @@ typedef struct ds_run_record {
 #define DS_RUNS_KEEP 10000
 int ds_cache_record_run(ds_writer *w, const ds_run_record *rec, int64_t wait_ms, char **err, ds_diag *d);
 
+/* Claims a due item for this runner before it is computed (several runners
+ * on one PostgreSQL database share the work; docs/postgres.md): 1 compute
+ * it, 0 skip it (another runner holds its lease, or attempted it since st
+ * was read), -1 database error (in d). The lease ends at now + the item's
+ * timeout + DS_LEASE_MARGIN_S; writing the value or the failure releases it.
+ * On SQLite always 1. */
+#define DS_LEASE_MARGIN_S 60
+int ds_cache_claim(ds_writer *w, const ds_item *it, const ds_item_state *st, int64_t now, ds_diag *d);
+
 /* PRAGMA data_version of the writer's connection: changes when another
  * connection commits. 0 ok, -1 error. */
 int ds_cache_data_version(ds_writer *w, int64_t *v);

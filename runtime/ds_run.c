@@ -37,6 +37,7 @@
 #include "ds_run_int.h"
 #include "ds_vec.h"
 #include "ds_select.h"
+#include "engine.h"
 
 /* --watch looks for a plan replaced by `compile` this often. */
 #define PLAN_CHECK_MS 2000
@@ -195,9 +196,12 @@ static void free_cfails(runner *R)
 
 static int open_execs(runner *R, int n)
 {
+    /* A PostgreSQL target is passed as given: ds_db_path has its password redacted. */
+    const char *src = R->o->source ? R->o->source
+                    : ds_engine_is_postgres(R->o->db_path) ? R->o->db_path : ds_db_path(R->db);
     for (int i = 0; i < n; i++) {
         if (R->ex[i]) continue;
-        if (!(R->ex[i] = ds_exec_new(ds_db_path(R->db), R->d))) return -1;
+        if (!(R->ex[i] = ds_exec_new(src, R->d))) return -1;
         ds_exec_busy_timeout(R->ex[i], R->busy_ms);
     }
     return 0;
@@ -253,6 +257,22 @@ static void skipped_events(runner *R, job *jobs, size_t n, size_t ncf, int64_t n
         if (jobs[i].state == J_SKIP) ds_run_item_event(R, &jobs[i], 0, 0, now);
 }
 
+/* Keeps the due jobs this runner claims (ds_cache_claim: always all of them
+ * on SQLite); the others are skipped, another runner computes them. 0, or
+ * -1 on a database error (R->dbfail). */
+static int claim_due(runner *R, job **due, size_t *ndue, int64_t now)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < *ndue; i++) {
+        int c = ds_cache_claim(R->w, due[i]->it, due[i]->st, now, R->d);
+        if (c < 0) { R->dbfail = 1; return -1; }
+        if (c) due[k++] = due[i];
+        else due[i]->state = J_SKIP;
+    }
+    *ndue = k;
+    return 0;
+}
+
 /* Runs one cycle at time now. *ran: something was attempted (or failed to
  * compile), so a summary was printed and a dashspec_runs row written. *next:
  * the earliest time a selected item falls due (INT64_MAX when none). In a
@@ -301,8 +321,8 @@ static int cycle(runner *R, int64_t now, int64_t t0_ms, int *ran, int64_t *next)
     if (o->watch && ndue == 0 && ncf == 0) { rc = 0; goto out; }
     *ran = 1;
     R->reported_cf = 1;
+    if (ndue && claim_due(R, due, &ndue, now)) goto out;
     if (o->on_item) skipped_events(R, jobs, n, ncf, now);
-
     if (ndue) {
         int nthreads = R->jobs < (int)ndue ? R->jobs : (int)ndue;
         if (open_execs(R, nthreads)) goto out;

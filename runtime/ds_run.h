@@ -82,6 +82,8 @@ typedef struct ds_run_opts {
      * and one at a time, so lines never interleave with --jobs N. */
     void (*on_item)(void *ctx, const ds_run_event *ev);
     void *ctx;
+    const char *source;             /* --source: the spec queries run there (a read
+                                       replica); NULL: on db_path */
 } ds_run_opts;
 
 /* Runs `dashspec run` as described above. Returns the status the CLI exits

@@ -35,6 +35,7 @@ int ds_json_cell(ds_buf *b, const ds_cell *c)
     case DS_T_REAL: ds_json_double(b, c->r); return 0;
     case DS_T_TEXT: ds_json_string(b, c->s ? c->s : "", c->s ? c->n : 0); return 0;
     case DS_T_NULL: ds_buf_add(b, "null", 4); return 0;
+    case DS_T_RAW: ds_buf_add(b, c->s, c->n); return 0;
     default: return -1;
     }
 }
@@ -120,7 +121,8 @@ static int check_size(ds_shaper *s, char **err)
  * before it is escaped, so memory stays a small multiple of max_bytes. */
 static int put(ds_shaper *s, ds_buf *b, const ds_cell *c, char **err)
 {
-    if (c->type == DS_T_TEXT && s->max_bytes > 0 && (uint64_t)c->n + 2 > (uint64_t)s->max_bytes)
+    if ((c->type == DS_T_TEXT || c->type == DS_T_RAW) && s->max_bytes > 0 &&
+        (uint64_t)c->n + (c->type == DS_T_TEXT ? 2 : 0) > (uint64_t)s->max_bytes)
         return ds_shape_too_big(s, err);
     ds_json_cell(b, c);
     return 0;
@@ -148,7 +150,9 @@ static void real_text(double r, char out[48])
 static void key_json(ds_buf *b, const ds_cell *c)
 {
     char t[48];
-    if (c->type == DS_T_TEXT || c->s) {
+    if (c->type == DS_T_RAW) {
+        ds_json_string(b, c->k ? c->k : "", c->k ? c->kn : 0);
+    } else if (c->type == DS_T_TEXT || c->s) {
         ds_json_string(b, c->s, c->s ? c->n : 0);
     } else if (c->type == DS_T_INT) {
         snprintf(t, sizeof t, "%" PRId64, c->i);
@@ -400,6 +404,8 @@ static int map_row(ds_shaper *s, const ds_cell *cells, char **err)
         return ds_shape_fail(s, err, "shape map: NULL key in column '%s'", colname(s, 0));
     if (k->type == DS_T_TEXT && s->max_bytes > 0 && k->n + 2 > (uint64_t)s->max_bytes)
         return ds_shape_too_big(s, err);
+    if (k->type == DS_T_RAW && s->max_bytes > 0 && k->kn + 2 > (uint64_t)s->max_bytes)
+        return ds_shape_too_big(s, err);
     if (s->rows > 1) ds_buf_addc(&s->out, ',');
     span sp = {s->out.len, 0};
     key_json(&s->out, k);
@@ -468,6 +474,8 @@ static int pivot_row(ds_shaper *s, const ds_cell *cells, char **err)
     if (sc->type == DS_T_NULL)
         return ds_shape_fail(s, err, "shape series: NULL in series_by column '%s'", colname(s, s->sbcol));
     if (sc->type == DS_T_TEXT && s->max_bytes > 0 && sc->n + 2 > (uint64_t)s->max_bytes)
+        return ds_shape_too_big(s, err);
+    if (sc->type == DS_T_RAW && s->max_bytes > 0 && sc->kn + 2 > (uint64_t)s->max_bytes)
         return ds_shape_too_big(s, err);
     ds_buf_reset(&s->tmp);
     ds_buf_reset(&s->tmp2);

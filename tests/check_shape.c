@@ -17,6 +17,8 @@
 #define CR(v) ((ds_cell){.type = DS_T_REAL, .r = (v)})
 #define CT(str) ((ds_cell){.type = DS_T_TEXT, .s = (str), .n = sizeof(str) - 1})
 #define CN ((ds_cell){.type = DS_T_NULL})
+/* A pre-rendered JSON value with its key text (the PostgreSQL engine's cells). */
+#define CJ(json, key) ((ds_cell){.type = DS_T_RAW, .s = (json), .n = sizeof(json) - 1, .k = (key), .kn = sizeof(key) - 1})
 #define CB ((ds_cell){.type = DS_T_BLOB, .s = "\x01", .n = 1})
 /* An INT/REAL cell with the CAST AS TEXT the executor supplies for textcols. */
 #define CIT(v, str) ((ds_cell){.type = DS_T_INT, .i = (v), .s = (str), .n = sizeof(str) - 1})
@@ -232,6 +234,28 @@ START_TEST(rows_large)
 END_TEST
 
 /* ---------------------------------------------------------------- map */
+
+/* Pre-rendered JSON cells: embedded as they are, keyed by their key text. */
+START_TEST(shape_raw)
+{
+    ds_item it = item(DS_SHAPE_SCALAR);
+    const char *c1[] = {"v"};
+    ds_cell n[] = {CJ("12345678901234567890.000000000001", "12345678901234567890.000000000001")};
+    expect(&it, c1, 1, n, 1, "12345678901234567890.000000000001");
+    ds_cell j[] = {CJ("{\"a\": [1, 2]}", "{\"a\": [1, 2]}")};
+    expect(&it, c1, 1, j, 1, "{\"a\": [1, 2]}");
+    it = item(DS_SHAPE_ROWS);
+    const char *c2[] = {"k", "v"};
+    ds_cell r[] = {CJ("true", "true"), CJ("1.50", "1.50"), CJ("\"x\"", "x"), CN};
+    expect(&it, c2, 2, r, 2, "[{\"k\":true,\"v\":1.50},{\"k\":\"x\",\"v\":null}]");
+    it = item(DS_SHAPE_MAP);
+    ds_cell m[] = {CJ("\"a\\\"b\"", "a\"b"), CJ("1.0", "1.0"), CJ("2", "2"), CJ("[1]", "[1]")};
+    expect(&it, c2, 2, m, 2, "{\"a\\\"b\":1.0,\"2\":[1]}");
+    /* a raw key that alone exceeds max_bytes fails before it is copied */
+    it.max_bytes = 3;
+    expect_err(&it, c2, 2, m, 1, "value is larger than max_bytes (3 bytes)");
+}
+END_TEST
 
 START_TEST(shape_map)
 {
@@ -660,6 +684,7 @@ Suite *shape_suite(void)
     tcase_add_test(tc, series_pivot_large);
     tcase_add_test(tc, limits);
     tcase_add_test(tc, misuse);
+    tcase_add_test(tc, shape_raw);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -167,7 +167,9 @@ typedef enum ds_pg_ptype {
     DS_PGP_REAL,                /* double precision */
     DS_PGP_TEXT,                /* text */
     DS_PGP_BOOL,                /* boolean */
-    DS_PGP_TIMESTAMPTZ          /* :now */
+    DS_PGP_TIMESTAMPTZ,         /* :now */
+    DS_PGP_UNKNOWN              /* OID 0: the server infers it (describe, when the
+                                   item's params are not known) */
 } ds_pg_ptype;
 
 /* The OID a ds_pg_ptype is sent as. */

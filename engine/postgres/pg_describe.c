@@ -22,9 +22,9 @@ unsigned ds_pg_ptype_oid(ds_pg_ptype t)
 {
     static const unsigned oids[] = {
         [DS_PGP_INT] = DS_PG_INT8, [DS_PGP_REAL] = DS_PG_FLOAT8, [DS_PGP_TEXT] = DS_PG_TEXT,
-        [DS_PGP_BOOL] = DS_PG_BOOL, [DS_PGP_TIMESTAMPTZ] = DS_PG_TIMESTAMPTZ,
+        [DS_PGP_BOOL] = DS_PG_BOOL, [DS_PGP_TIMESTAMPTZ] = DS_PG_TIMESTAMPTZ, [DS_PGP_UNKNOWN] = 0,
     };
-    _Static_assert(sizeof oids / sizeof *oids == DS_PGP_TIMESTAMPTZ + 1, "one OID per ds_pg_ptype");
+    _Static_assert(sizeof oids / sizeof *oids == DS_PGP_UNKNOWN + 1, "one OID per ds_pg_ptype");
     return (unsigned)t < sizeof oids / sizeof *oids ? oids[t] : DS_PG_TEXT;
 }
 

@@ -10,6 +10,14 @@ static int sq_accepts(const char *target)
     return !ds_engine_is_postgres(target);
 }
 
+/* One runner per database (the run lock): every due item is this run's. */
+static int sq_claim(ds_writer *w, const ds_item *it, const ds_item_state *st, int64_t now,
+                    int64_t lease_until, ds_diag *d)
+{
+    (void)w; (void)it; (void)st; (void)now; (void)lease_until; (void)d;
+    return 1;
+}
+
 const ds_engine ds_sqlite_engine = {
     .name = "sqlite",
     .accepts = sq_accepts,
@@ -48,6 +56,7 @@ const ds_engine ds_sqlite_engine = {
     .batch_abort = ds_sqlite_batch_abort,
     .record_run = ds_sqlite_record_run,
     .data_version = ds_sqlite_data_version,
+    .claim = sq_claim,
     .plan_fingerprint = ds_sqlite_plan_fingerprint,
     .snapshot_begin = ds_sqlite_snapshot_begin,
     .snapshot_end = ds_sqlite_snapshot_end,

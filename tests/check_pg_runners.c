@@ -1,0 +1,241 @@
+/*
+ * check_pg_runners.c — several `dashspec run` processes on one PostgreSQL
+ * database: with --now stepped minute by minute, 4 runners at once compute
+ * every due item exactly once per due period (as many computations as one
+ * runner alone makes, and never two for the same key and time); a runner
+ * killed mid-item holds its lease until it expires, then another runner
+ * computes the item; a value is never replaced by an older one. The long
+ * versions (60 simulated minutes, repeated kills) carry the `slow` tag.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "ds_test.h"
+#include "ds_test_pg.h"
+#include "ds_test_pgdb.h"
+
+#define T0 1770890400       /* 2026-02-12 10:00:00 UTC */
+
+static const char specs[] =
+    "version: 1\n"
+    "metrics:\n"
+    "  - {key: every1, shape: scalar, ttl: 2m, refresh: 1m, query: SELECT count(*) AS n FROM t}\n"
+    "  - {key: every2, shape: scalar, ttl: 4m, refresh: 2m, query: SELECT sum(x) AS n FROM t}\n"
+    "  - {key: every3, shape: scalar, ttl: 6m, refresh: 3m, query: SELECT max(x) AS n FROM t}\n"
+    "  - {key: every5, shape: scalar, ttl: 10m, refresh: 5m, query: SELECT min(x) AS n FROM t}\n"
+    "  - {key: every10, shape: scalar, ttl: 20m, refresh: 10m, query: SELECT avg(x) AS n FROM t}\n"
+    "  - key: slow\n"
+    "    shape: scalar\n"
+    "    ttl: 1h\n"
+    "    timeout: 40s\n"
+    "    query: SELECT 1 AS v FROM pg_sleep(CASE WHEN (SELECT count(*) FROM gate) > 0 THEN 30 ELSE 0 END)\n";
+
+static char *setup(const char *name, char **dir)
+{
+    char *db = ds_pgdb_new(name);
+    ds_pgdb_sql(db, "CREATE TABLE t (x bigint); INSERT INTO t VALUES (1), (2), (3); CREATE TABLE gate (g int)");
+    *dir = ds_tmpdir();
+    free(ds_write(*dir, "specs/items.yaml", specs));
+    char sp[4200];
+    snprintf(sp, sizeof sp, "%s/specs", *dir);
+    ds_proc p;
+    DS_RUN(&p, "compile", "--db", db, "--specs", sp);
+    ck_assert_msg(p.status == 0, "compile: %s", p.err);
+    ds_proc_free(&p);
+    return db;
+}
+
+static void iso(int64_t t, char out[32])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Starts `dashspec run --db db --now t --quiet [--only only]`, output discarded. */
+static pid_t spawn_run(const char *db, int64_t t, const char *only)
+{
+    char now[32];
+    iso(t, now);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        FILE *n = freopen("/dev/null", "w", stdout);
+        FILE *e = freopen("/dev/null", "w", stderr);
+        (void)n;
+        (void)e;
+        const char *bin = getenv("DS_BIN");
+        if (only) execl(bin, bin, "run", "--db", db, "--now", now, "--quiet", "--only", only, (char *)NULL);
+        else execl(bin, bin, "run", "--db", db, "--now", now, "--quiet", (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int wait_exit(pid_t pid)
+{
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int64_t count(const char *db, const char *sql)
+{
+    char *v = ds_pgdb_value(db, sql);
+    int64_t n = v ? strtoll(v, NULL, 10) : -1;
+    free(v);
+    return n;
+}
+
+/* nrunners processes per simulated minute for minutes minutes. */
+static void simulate(const char *db, int nrunners, int minutes)
+{
+    for (int m = 0; m < minutes; m++) {
+        pid_t pid[8];
+        for (int r = 0; r < nrunners; r++) pid[r] = spawn_run(db, T0 + 60LL * m, NULL);
+        for (int r = 0; r < nrunners; r++) ck_assert_int_eq(wait_exit(pid[r]), 0);
+    }
+}
+
+static void exactly_once(int minutes)
+{
+    char *d1, *d4;
+    char *one = setup(minutes > 10 ? "run_one_long" : "run_one", &d1);
+    char *four = setup(minutes > 10 ? "run_four_long" : "run_four", &d4);
+    simulate(one, 1, minutes);
+    simulate(four, 4, minutes);
+    /* never two computations of one key at one time */
+    ck_assert_int_eq(count(four, "SELECT count(*) FROM (SELECT cache_key, at FROM dashspec_history"
+                                 " GROUP BY 1, 2 HAVING count(*) > 1) d"), 0);
+    /* and exactly the computations one runner makes: once per due period */
+    const char *per_key = "SELECT string_agg(cache_key || '=' || n, ',' ORDER BY cache_key) FROM"
+                          " (SELECT cache_key, count(*) AS n FROM dashspec_history WHERE ok = 1 GROUP BY 1) c";
+    char *a = ds_pgdb_value(one, per_key), *b = ds_pgdb_value(four, per_key);
+    ck_assert_str_eq(a, b);
+    char want[64];
+    snprintf(want, sizeof want, "every1=%d", minutes);
+    ck_assert_ptr_nonnull(strstr(a, want));
+    free(a);
+    free(b);
+    ck_assert_int_eq(count(four, "SELECT count(*) FROM dashspec_history WHERE ok = 0"), 0);
+    ck_assert_int_eq(count(four, "SELECT count(*) FROM dashspec_state WHERE runner_id IS NOT NULL"), 0);
+    ds_tmp_cleanup(d1);
+    ds_tmp_cleanup(d4);
+    free(one);
+    free(four);
+}
+
+START_TEST(four_runners_six_minutes)
+{
+    DS_PG_REQUIRE();
+    exactly_once(6);
+}
+END_TEST
+
+START_TEST(four_runners_sixty_minutes)
+{
+    DS_PG_REQUIRE();
+    exactly_once(60);
+}
+END_TEST
+
+/* Waits (polling the database) until a runner holds slow's lease. */
+static void await_claim(const char *db)
+{
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    for (int i = 0; i < 6000; i++) {     /* 60 s: a loaded machine */
+        if (count(db, "SELECT count(*) FROM dashspec_state WHERE cache_key = 'slow' AND runner_id IS NOT NULL"))
+            return;
+        nanosleep(&ts, NULL);
+    }
+    ck_abort_msg("no runner claimed 'slow'");
+}
+
+/* One kill: a runner killed mid-item keeps the item leased (others skip
+ * it) until timeout + margin, then another computes it; an older --now
+ * never replaces the value. */
+static void kill_once(const char *db, int64_t t)
+{
+    ds_pgdb_sql(db, "INSERT INTO gate VALUES (1)");
+    pid_t a = spawn_run(db, t, "slow");
+    await_claim(db);
+    kill(a, SIGKILL);
+    ck_assert_int_eq(wait_exit(a), 128 + SIGKILL);
+    ds_pgdb_sql(db, "DELETE FROM gate");
+    int64_t before = count(db, "SELECT count(*) FROM dashspec_history WHERE cache_key = 'slow'");
+    /* within the lease: skipped */
+    ck_assert_int_eq(wait_exit(spawn_run(db, t + 30, "slow")), 0);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM dashspec_history WHERE cache_key = 'slow'"), before);
+    /* after it (timeout 40 s + margin 60 s): computed, the lease released */
+    ck_assert_int_eq(wait_exit(spawn_run(db, t + 101, "slow")), 0);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM dashspec_history WHERE cache_key = 'slow' AND ok = 1"),
+                     before + 1);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM dashboard_cache WHERE cache_key = 'slow' AND"
+                              " extract(epoch FROM created_at)::bigint = %lld AND cache_value = '1'",
+             (long long)(t + 101));
+    ck_assert_int_eq(count(db, sql), 1);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM dashspec_state WHERE runner_id IS NOT NULL"), 0);
+}
+
+START_TEST(killed_runner_lease_expires)
+{
+    DS_PG_REQUIRE();
+    char *dir;
+    char *db = setup("run_kill", &dir);
+    kill_once(db, T0);
+    /* a runner with an older --now computes, but never replaces the newer value */
+    char now[32];
+    iso(T0 + 50, now);
+    ds_proc p;
+    DS_RUN(&p, "run", "--db", db, "--now", now, "--only", "slow", "--force", "--quiet");
+    ck_assert_int_eq(p.status, 0);
+    ds_proc_free(&p);
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT extract(epoch FROM created_at)::bigint FROM dashboard_cache"
+                              " WHERE cache_key = 'slow'");
+    ck_assert_int_eq(count(db, sql), T0 + 101);
+    ds_tmp_cleanup(dir);
+    free(db);
+}
+END_TEST
+
+START_TEST(killed_runners_repeatedly)
+{
+    DS_PG_REQUIRE();
+    char *dir;
+    char *db = setup("run_kills", &dir);
+    for (int k = 0; k < 10; k++) kill_once(db, T0 + 7200LL * (k + 1));   /* each past the 1h ttl */
+    ds_tmp_cleanup(dir);
+    free(db);
+}
+END_TEST
+
+Suite *pg_runners_suite(void)
+{
+    Suite *s = suite_create("pg_runners");
+    TCase *t = tcase_create("runners");
+    ds_pg_test_fixture(t);
+    tcase_set_timeout(t, 120);
+    tcase_add_test(t, four_runners_six_minutes);
+    tcase_add_test(t, killed_runner_lease_expires);
+    suite_add_tcase(s, t);
+    t = tcase_create("runners_long");
+    ds_pg_test_fixture(t);
+    tcase_set_tags(t, "slow");
+    tcase_set_timeout(t, 900);
+    tcase_add_test(t, four_runners_sixty_minutes);
+    suite_add_tcase(s, t);
+    t = tcase_create("kills_long");
+    ds_pg_test_fixture(t);
+    tcase_set_tags(t, "slow");
+    tcase_set_timeout(t, 600);
+    tcase_add_test(t, killed_runners_repeatedly);
+    suite_add_tcase(s, t);
+    return s;
+}
