@@ -318,15 +318,15 @@ static int status_print(const ds_report *r, const cli_term *t, ds_buf *b)
     if (r->n == 0) {
         ds_buf_adds(b, "no items in the plan (`dashspec compile --db FILE` stores one)\n");
     } else {
-        const char *hdr[] = {"key", "state", "age", "ttl", "entries", "duration", "next due", "error"};
-        cli_table *tb = cli_table_new(8, hdr);
+        const char *hdr[] = {"key", "state", "age", "ttl", "refresh", "entries", "duration", "next due", "error"};
+        cli_table *tb = cli_table_new(9, hdr);
         if (!tb) return -1;
-        for (size_t j = 2; j <= 5; j++) cli_table_align(tb, j, CLI_RIGHT);
-        cli_table_align(tb, 7, CLI_LEFT);
+        for (size_t j = 2; j <= 6; j++) cli_table_align(tb, j, CLI_RIGHT);
+        cli_table_align(tb, 8, CLI_LEFT);
         /* Narrow terminal: cut the error first, the key (what one types next) last. */
-        for (size_t j = 1; j < 8; j++) cli_table_priority(tb, j, 1);
-        cli_table_priority(tb, 6, 2);
-        cli_table_priority(tb, 7, 3);
+        for (size_t j = 1; j < 9; j++) cli_table_priority(tb, j, 1);
+        cli_table_priority(tb, 7, 2);
+        cli_table_priority(tb, 8, 3);
         for (size_t i = 0; i < r->n; i++) {
             const ds_report_item *it = &r->items[i];
             cli_table_cell(tb, it->key, CLI_NONE);
@@ -338,6 +338,7 @@ static int status_print(const ds_report *r, const cli_term *t, ds_buf *b)
             else
                 cli_table_cell(tb, "-", CLI_DIM);
             cli_table_cell(tb, ds_duration_format(it->ttl, d2, sizeof d2), CLI_NONE);
+            cli_table_cell(tb, ds_duration_format(it->refresh, d2, sizeof d2), CLI_NONE);
             if (it->entries >= 0) cli_table_cellf(tb, CLI_NONE, "%lld", (long long)it->entries);
             else cli_table_cell(tb, "-", CLI_DIM);
             if (it->last_duration_ms >= 0) cli_table_cell(tb, cli_millis(it->last_duration_ms, d1, sizeof d1), CLI_NONE);

@@ -472,6 +472,8 @@ START_TEST(cli_status)
     char *row = strstr(p.out, "\nfunnel ");
     ck_assert_ptr_nonnull(row);
     ck_assert_ptr_nonnull(strstr(row, "fresh"));
+    /* ttl and refresh side by side (refresh defaults to two thirds of ttl) */
+    ck_assert_ptr_nonnull(strstr(p.out, " ttl  refresh "));
     ds_proc_free(&p);
 
     /* Usage and database errors. */
