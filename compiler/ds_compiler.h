@@ -127,6 +127,11 @@ typedef struct ds_sql_toks { ds_sql_tok *v; size_t n, cap; } ds_sql_toks;
 
 /* Tokens of q into ts (free ts->v). 0 ok, -1 out of memory. */
 int ds_sql_tokenize(const char *q, ds_sql_toks *ts);
+/* The index of the first character at or after i that is no blank and no
+ * comment (compiler/ds_sql_scan.c). */
+size_t ds_sql_skip_blank(const char *q, size_t i);
+/* Statement verbs that write or change the connection, NULL-terminated. */
+extern const char *const ds_sql_write_verbs[];
 /* 1 when t is the keyword `word` (any case). */
 int ds_sql_tok_is(const char *q, const ds_sql_tok *t, const char *word);
 /* 1 when t is one of the NULL-terminated keywords. */
