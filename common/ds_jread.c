@@ -69,7 +69,7 @@ int ds_jread_string(ds_jread *j, ds_buf *b)
         if (c != '\\') { ds_buf_addc(b, (char)c); j->i++; continue; }
         if (++j->i >= j->n) return -1;
         char e = j->s[j->i++];
-        uint32_t cp;
+        uint32_t cp = 0;
         switch (e) {
         case '"': case '\\': case '/': ds_buf_addc(b, e); break;
         case 'b': ds_buf_addc(b, '\b'); break;

@@ -297,7 +297,7 @@ void ds_json_string(ds_buf *b, const char *str, size_t n)
         unsigned c = s[i];
         if (!attention[c]) { i++; continue; }
         if (c >= 0x80) {
-            uint32_t cp;
+            uint32_t cp = 0;
             int k = ds_utf8_next(s + i, n - i, &cp);
             if (k > 0) { i += (size_t)k; continue; }
             ds_buf_add(b, s + run, i - run);

@@ -8,7 +8,7 @@ int ds_utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n; ) {
-        uint32_t cp;
+        uint32_t cp = 0;
         int k = ds_utf8_next(p + i, n - i, &cp);
         if (k < 0) return 0;
         i += (size_t)k;
@@ -21,7 +21,7 @@ void ds_utf8_repair(ds_buf *b, const char *s, size_t n)
     const unsigned char *p = (const unsigned char *)s;
     size_t run = 0, i = 0;      /* p[run..i) is well-formed, copied in one go */
     while (i < n) {
-        uint32_t cp;
+        uint32_t cp = 0;
         int k = p[i] < 0x80 ? 1 : ds_utf8_next(p + i, n - i, &cp);
         if (k > 0) { i += (size_t)k; continue; }
         ds_buf_add(b, p + run, i - run);

@@ -195,7 +195,7 @@ static size_t bad_bytes(const unsigned char *s, size_t len, char *why, size_t n)
             snprintf(why, n, "control character U+%04X is not allowed", c);
             return i;
         }
-        uint32_t cp;
+        uint32_t cp = 0;
         int k = ds_utf8_next(s + i, len - i, &cp);
         if (k < 0) {
             snprintf(why, n, "invalid UTF-8 byte 0x%02X", c);
