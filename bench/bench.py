@@ -51,6 +51,8 @@ SCALES = {"small": 1, "medium": 12, "large": 62}   # ~100k, ~1M, ~5M rows
 MiB = 1024 * 1024
 PROFILE_BEGIN = "<!-- profile: written by make profile (bench/profile.py) -->"
 PROFILE_END = "<!-- /profile -->"
+FRESH_BEGIN = "<!-- freshness: written by make bench-freshness (bench/freshness.py) -->"
+FRESH_END = "<!-- /freshness -->"
 
 
 def sh(cmd, **kw):
@@ -517,12 +519,13 @@ def main():
     head.append("")
     text = "\n".join(head + body) + "\n"
 
-    # Keep the callgrind section make profile wrote.
+    # Keep the sections make profile and make bench-freshness wrote.
     try:
         old = open(a.out).read()
-        i, j = old.find(PROFILE_BEGIN), old.find(PROFILE_END)
-        if i >= 0 and j > i:
-            text += "\n" + old[i:j + len(PROFILE_END)] + "\n"
+        for begin, end in ((PROFILE_BEGIN, PROFILE_END), (FRESH_BEGIN, FRESH_END)):
+            i, j = old.find(begin), old.find(end)
+            if i >= 0 and j > i:
+                text += "\n" + old[i:j + len(end)] + "\n"
     except OSError:
         pass
     print(text)
