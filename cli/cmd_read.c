@@ -261,9 +261,72 @@ static void next_due(cli_table *tb, const ds_report *r, const ds_report_item *it
     }
 }
 
-static int status_print(const ds_report *r, const cli_term *t, ds_buf *b)
+/* The last cell: the last failure, and a live lease (PostgreSQL: "leased by
+ * RUNNER until TS"); empty when neither. */
+static void note_cell(cli_table *tb, const ds_report_item *it)
+{
+    char ts[20];
+    if (it->lease_runner) ds_time_format(it->lease_until, ts);
+    if (it->failures > 0 && it->lease_runner)
+        cli_table_cellf(tb, CLI_RED, "failed %lldx: %s; leased by %s until %s", (long long)it->failures,
+                        it->last_error ? it->last_error : "(no message)", it->lease_runner, ts);
+    else if (it->failures > 0)
+        cli_table_cellf(tb, CLI_RED, "failed %lldx: %s", (long long)it->failures,
+                        it->last_error ? it->last_error : "(no message)");
+    else if (it->lease_runner)
+        cli_table_cellf(tb, CLI_NONE, "leased by %s until %s", it->lease_runner, ts);
+    else
+        cli_table_cell(tb, "", CLI_NONE);
+}
+
+/* The items table; a runner column (who computed the value) only when some
+ * item has one (PostgreSQL), so SQLite's table is unchanged. */
+static int items_print(const ds_report *r, const cli_term *t, ds_buf *b)
 {
     char d1[48], d2[48];
+    int runners = 0;
+    for (size_t i = 0; i < r->n; i++) runners |= r->items[i].last_runner != NULL;
+    const char *hdr[] = {"key", "state", "age", "ttl", "refresh", "entries", "duration", "next due",
+                         runners ? "runner" : "error", "error"};
+    size_t nc = runners ? 10 : 9, last = nc - 1;
+    cli_table *tb = cli_table_new(nc, hdr);
+    if (!tb) return -1;
+    for (size_t j = 2; j <= 6; j++) cli_table_align(tb, j, CLI_RIGHT);
+    for (size_t j = 7; j < nc; j++) cli_table_align(tb, j, CLI_LEFT);
+    /* Narrow terminal: cut the error first, the key (what one types next) last. */
+    for (size_t j = 1; j < nc; j++) cli_table_priority(tb, j, 1);
+    cli_table_priority(tb, 7, 2);
+    if (runners) cli_table_priority(tb, 8, 2);
+    cli_table_priority(tb, last, 3);
+    for (size_t i = 0; i < r->n; i++) {
+        const ds_report_item *it = &r->items[i];
+        cli_table_cell(tb, it->key, CLI_NONE);
+        cli_table_cell(tb, ds_freshness_name(it->state), state_color(it->state));
+        if (it->state != DS_MISSING && it->created_at > r->now)
+            cli_table_cell(tb, "created in the future", CLI_YELLOW);
+        else if (it->state != DS_MISSING && it->created_at)
+            cli_table_cell(tb, cli_duration(r->now - it->created_at, d1, sizeof d1), CLI_NONE);
+        else
+            cli_table_cell(tb, "-", CLI_DIM);
+        cli_table_cell(tb, ds_duration_format(it->ttl, d2, sizeof d2), CLI_NONE);
+        cli_table_cell(tb, ds_duration_format(it->refresh, d2, sizeof d2), CLI_NONE);
+        if (it->entries >= 0) cli_table_cellf(tb, CLI_NONE, "%lld", (long long)it->entries);
+        else cli_table_cell(tb, "-", CLI_DIM);
+        if (it->last_duration_ms >= 0) cli_table_cell(tb, cli_millis(it->last_duration_ms, d1, sizeof d1), CLI_NONE);
+        else cli_table_cell(tb, "-", CLI_DIM);
+        next_due(tb, r, it);
+        if (runners) cli_table_cell(tb, it->last_runner ? it->last_runner : "-", it->last_runner ? CLI_NONE : CLI_DIM);
+        note_cell(tb, it);
+    }
+    ds_buf_addc(b, '\n');
+    int rc = cli_table_render(tb, t, b);
+    cli_table_free(tb);
+    return rc ? -1 : 0;
+}
+
+static int status_print(const ds_report *r, const cli_term *t, ds_buf *b)
+{
+    char d1[48];
     /* The cache status indicator (docs/reading.md, status); plain words when piped. */
     if (t->tty)
         ds_buf_printf(b, "\xE2\x9C\x85 %zu fresh  \xE2\x9A\xA0\xEF\xB8\x8F %zu expired  "
@@ -276,43 +339,8 @@ static int status_print(const ds_report *r, const cli_term *t, ds_buf *b)
     ds_buf_addc(b, '\n');
     if (r->n == 0) {
         ds_buf_adds(b, "no items in the plan (`dashspec compile --db FILE` stores one)\n");
-    } else {
-        const char *hdr[] = {"key", "state", "age", "ttl", "refresh", "entries", "duration", "next due", "error"};
-        cli_table *tb = cli_table_new(9, hdr);
-        if (!tb) return -1;
-        for (size_t j = 2; j <= 6; j++) cli_table_align(tb, j, CLI_RIGHT);
-        cli_table_align(tb, 8, CLI_LEFT);
-        /* Narrow terminal: cut the error first, the key (what one types next) last. */
-        for (size_t j = 1; j < 9; j++) cli_table_priority(tb, j, 1);
-        cli_table_priority(tb, 7, 2);
-        cli_table_priority(tb, 8, 3);
-        for (size_t i = 0; i < r->n; i++) {
-            const ds_report_item *it = &r->items[i];
-            cli_table_cell(tb, it->key, CLI_NONE);
-            cli_table_cell(tb, ds_freshness_name(it->state), state_color(it->state));
-            if (it->state != DS_MISSING && it->created_at > r->now)
-                cli_table_cell(tb, "created in the future", CLI_YELLOW);
-            else if (it->state != DS_MISSING && it->created_at)
-                cli_table_cell(tb, cli_duration(r->now - it->created_at, d1, sizeof d1), CLI_NONE);
-            else
-                cli_table_cell(tb, "-", CLI_DIM);
-            cli_table_cell(tb, ds_duration_format(it->ttl, d2, sizeof d2), CLI_NONE);
-            cli_table_cell(tb, ds_duration_format(it->refresh, d2, sizeof d2), CLI_NONE);
-            if (it->entries >= 0) cli_table_cellf(tb, CLI_NONE, "%lld", (long long)it->entries);
-            else cli_table_cell(tb, "-", CLI_DIM);
-            if (it->last_duration_ms >= 0) cli_table_cell(tb, cli_millis(it->last_duration_ms, d1, sizeof d1), CLI_NONE);
-            else cli_table_cell(tb, "-", CLI_DIM);
-            next_due(tb, r, it);
-            if (it->failures > 0)
-                cli_table_cellf(tb, CLI_RED, "failed %lldx: %s", (long long)it->failures,
-                                it->last_error ? it->last_error : "(no message)");
-            else
-                cli_table_cell(tb, "", CLI_NONE);
-        }
-        ds_buf_addc(b, '\n');
-        int rc = cli_table_render(tb, t, b);
-        cli_table_free(tb);
-        if (rc) return -1;
+    } else if (items_print(r, t, b)) {
+        return -1;
     }
     if (r->norphans) {
         ds_buf_addc(b, '\n');

@@ -85,6 +85,8 @@ void ds_item_state_clear(ds_item_state *st)
     free(st->last_error);
     free(st->key_value);
     free(st->value_json);
+    free(st->last_runner);
+    free(st->lease_runner);
     memset(st, 0, sizeof *st);
 }
 

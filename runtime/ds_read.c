@@ -187,6 +187,13 @@ ds_status ds_read_status_sel(const char *db_path, int64_t now, const ds_select *
         }
         r->last_error = st[i].last_error;   /* moved */
         st[i].last_error = NULL;
+        r->last_runner = st[i].last_runner;
+        st[i].last_runner = NULL;
+        if (st[i].lease_runner && st[i].lease_until > now) {  /* a live lease only */
+            r->lease_runner = st[i].lease_runner;
+            r->lease_until = st[i].lease_until;
+            st[i].lease_runner = NULL;
+        }
         if (r->state == DS_FRESH) out->fresh++;
         else if (r->state == DS_EXPIRED) out->expired++;
         else out->missing++;
@@ -229,6 +236,22 @@ static void json_str_or_null(ds_buf *b, const char *s)
     else ds_buf_adds(b, "null");
 }
 
+/* Several runners (PostgreSQL): last_runner, lease_until, lease_runner,
+ * present only when the engine recorded them (never on SQLite). */
+static void runner_json(ds_buf *b, const ds_report_item *it)
+{
+    char ts[20];
+    if (it->last_runner) {
+        ds_buf_adds(b, ",\"last_runner\":");
+        json_str_or_null(b, it->last_runner);
+    }
+    if (it->lease_runner) {
+        ds_time_format(it->lease_until, ts);
+        ds_buf_printf(b, ",\"lease_until\":\"%s\",\"lease_runner\":", ts);
+        json_str_or_null(b, it->lease_runner);
+    }
+}
+
 void ds_report_json(const ds_report *r, ds_buf *b)
 {
     char ts[20];
@@ -263,6 +286,7 @@ void ds_report_json(const ds_report *r, ds_buf *b)
             ds_time_format(it->confirmed_at, ts);
             ds_buf_printf(b, ",\"confirmed_at\":\"%s\"", ts);
         }
+        runner_json(b, it);
         ds_buf_addc(b, '}');
     }
     ds_buf_adds(b, "],\"orphaned\":[");
@@ -287,6 +311,8 @@ void ds_report_free(ds_report *r)
         free(r->items[i].key);
         free(r->items[i].group);
         free(r->items[i].last_error);
+        free(r->items[i].last_runner);
+        free(r->items[i].lease_runner);
     }
     for (size_t i = 0; i < r->norphans; i++) {
         free(r->orphans[i].key);

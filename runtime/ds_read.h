@@ -59,6 +59,11 @@ typedef struct ds_report_item {
     ds_due_reason due;      /* DS_DUE_NOT when not due now */
     int64_t next_due;       /* when it is next due (== now when due) */
     int64_t confirmed_at;   /* refresh_key: the value's last confirmation after created_at, else 0 */
+    /* Several runners (PostgreSQL engine; always NULL/0 on SQLite, whose
+     * whole-run lock makes leases meaningless): */
+    char *last_runner;      /* the runner that computed the cached value, malloc'd or NULL */
+    char *lease_runner;     /* the runner holding a live lease (lease_until > now), malloc'd or NULL */
+    int64_t lease_until;    /* when that lease ends; 0 when there is none */
 } ds_report_item;
 
 /* A cache row whose key is not in the plan (an item removed from the specs). */

@@ -89,6 +89,10 @@ typedef struct ds_item_state {
     int64_t last_full;          /* 0 = never: the value's last full compute (incremental) */
     char *value_json;           /* incremental items only: the cached value, malloc'd or NULL */
     size_t value_len;
+    /* Several runners (PostgreSQL engine; NULL/0 on SQLite): */
+    char *last_runner;          /* malloc'd or NULL: the runner that computed the cached value */
+    char *lease_runner;         /* malloc'd or NULL: the runner holding the item's lease */
+    int64_t lease_until;        /* 0 = no lease: when that lease ends */
 } ds_item_state;
 
 typedef enum ds_due_reason {

@@ -4,7 +4,8 @@
  * every due item exactly once per due period (as many computations as one
  * runner alone makes, and never two for the same key and time); a runner
  * killed mid-item holds its lease until it expires, then another runner
- * computes the item; a value is never replaced by an older one. The long
+ * computes the item; a value is never replaced by an older one; status
+ * names the runner of each value and a live lease. The long
  * versions (60 simulated minutes, repeated kills) carry the `slow` tag.
  */
 #include <signal.h>
@@ -205,6 +206,61 @@ START_TEST(killed_runner_lease_expires)
 }
 END_TEST
 
+/* status names the runner that computed each value (host:pid:nonce) and a
+ * killed runner's lease until it expires. */
+static char *status_of(const char *db, int64_t t, int json)
+{
+    char now[32];
+    iso(t, now);
+    ds_proc p;
+    if (json) DS_RUN(&p, "status", "--db", db, "--now", now, "--json");
+    else DS_RUN(&p, "status", "--db", db, "--now", now);
+    ck_assert_msg(p.status == 0, "status: %s", p.err);
+    char *out = p.out;
+    p.out = NULL;
+    ds_proc_free(&p);
+    return out;
+}
+
+START_TEST(status_shows_runners_and_leases)
+{
+    DS_PG_REQUIRE();
+    char *dir;
+    char *db = setup("run_status", &dir);
+    ck_assert_int_eq(wait_exit(spawn_run(db, T0, NULL)), 0);
+    char host[256] = {0}, want[300];
+    gethostname(host, sizeof host - 1);
+    snprintf(want, sizeof want, "\"last_runner\":\"%s:", host);
+    char *js = status_of(db, T0, 1);
+    ck_assert_msg(strstr(js, "{\"key\":\"every1\"") && strstr(js, want), "%s", js);
+    ck_assert_ptr_null(strstr(js, "lease_runner"));
+    free(js);
+    char *txt = status_of(db, T0, 0);
+    ck_assert_msg(strstr(txt, "runner") && strstr(txt, host) && !strstr(txt, "leased by"), "%s", txt);
+    free(txt);
+    /* a runner killed mid-item: its lease shows until it expires */
+    ds_pgdb_sql(db, "INSERT INTO gate VALUES (1)");
+    pid_t a = spawn_run(db, T0 + 7200, "slow");
+    await_claim(db);
+    kill(a, SIGKILL);
+    ck_assert_int_eq(wait_exit(a), 128 + SIGKILL);
+    snprintf(want, sizeof want, "\"lease_runner\":\"%s:%ld:", host, (long)a);
+    js = status_of(db, T0 + 7230, 1);
+    ck_assert_msg(strstr(js, want) && strstr(js, "\"lease_until\":\"2026-02-12 12:01:40\""), "%s", js);
+    free(js);
+    snprintf(want, sizeof want, "leased by %s:%ld:", host, (long)a);
+    txt = status_of(db, T0 + 7230, 0);
+    ck_assert_msg(strstr(txt, want) && strstr(txt, "until 2026-02-12 12:01:40"), "%s", txt);
+    free(txt);
+    js = status_of(db, T0 + 7200 + 101, 1);
+    ck_assert_msg(!strstr(js, "lease_runner") && !strstr(js, "lease_until"), "%s", js);
+    free(js);
+    ds_pgdb_sql(db, "DELETE FROM gate");
+    ds_tmp_cleanup(dir);
+    free(db);
+}
+END_TEST
+
 START_TEST(killed_runners_repeatedly)
 {
     DS_PG_REQUIRE();
@@ -224,6 +280,7 @@ Suite *pg_runners_suite(void)
     tcase_set_timeout(t, 120);
     tcase_add_test(t, four_runners_six_minutes);
     tcase_add_test(t, killed_runner_lease_expires);
+    tcase_add_test(t, status_shows_runners_and_leases);
     suite_add_tcase(s, t);
     t = tcase_create("runners_long");
     ds_pg_test_fixture(t);
