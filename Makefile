@@ -8,7 +8,10 @@
 CC       ?= cc
 PKGS     := sqlite3 yaml-0.1 libcjson libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libpq is not linked: engine/postgres/pg_dl.c loads it at first use (its
+# headers are still needed); the tests, which call libpq themselves, link it.
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out libpq,$(PKGS)) 2>/dev/null) -ldl
+PQ_LIBS    := $(shell pkg-config --libs libpq 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
@@ -104,7 +107,7 @@ $(BUILD)/tests/%.o: CFLAGS += -I$(BUILD)/gen $(CHECK_CFLAGS)
 
 $(TESTBIN): $(TEST_OBJ) $(LIB) $(BIN)
 	@echo "  LINK    $@"
-	@$(CC) -o $@ $(TEST_OBJ) $(LIB) $(CHECK_LIBS) $(LDLIBS_ALL)
+	@$(CC) -o $@ $(TEST_OBJ) $(LIB) $(CHECK_LIBS) $(PQ_LIBS) $(LDLIBS_ALL)
 
 # make test: install missing packages, build with warnings as errors, run every
 # suite, two at a time (-O keeps each suite's output together), without the

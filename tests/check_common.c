@@ -118,6 +118,28 @@ END_TEST
 /* The engine comes from the --db string: PostgreSQL URIs and conninfo
  * strings are recognised (and refused until that engine exists); anything
  * else is a SQLite path. */
+/* libpq is loaded on first use (engine/postgres/pg_dl.h), not linked: a
+ * process that never meets PostgreSQL does not pay for loading it. */
+START_TEST(libpq_not_linked)
+{
+    const char *bin = getenv("DS_BIN");
+    ck_assert_ptr_nonnull(bin);
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "ldd '%s'", bin);
+    FILE *f = popen(cmd, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[1024];
+    int libs = 0, pq = 0;
+    while (fgets(line, sizeof line, f)) {
+        libs++;
+        if (strstr(line, "libpq")) pq = 1;
+    }
+    ck_assert_int_eq(pclose(f), 0);
+    ck_assert_int_gt(libs, 2);          /* ldd did list the libraries */
+    ck_assert_msg(!pq, "%s links libpq", bin);
+}
+END_TEST
+
 START_TEST(engine_from_db_string)
 {
     ck_assert(ds_engine_is_postgres("postgres://u@h/db"));
@@ -317,6 +339,7 @@ Suite *common_suite(void)
     tcase_add_test(tc, diag_sorts_and_renders);
     tcase_add_test(tc, durations);
     tcase_add_test(tc, times);
+    tcase_add_test(tc, libpq_not_linked);
     tcase_add_test(tc, engine_from_db_string);
     tcase_add_test(tc, db_open_never_creates);
     tcase_add_test(tc, db_migrate_idempotent);

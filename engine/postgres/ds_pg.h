@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <libpq-fe.h>
+#include "pg_dl.h"
 #include "ds_common.h"
 
 /* ---------------------------------------------------------------- pg_conn.c */

@@ -30,7 +30,9 @@ static void quiet(void *arg, const char *message)
 /* 1 when s[0..n) is a libpq connection keyword. */
 static int is_keyword(const char *s, size_t n)
 {
-    PQconninfoOption *opts = PQconndefaults();
+    /* Without libpq (not installed) the common keywords still select the
+     * engine, whose connect then says what is missing. */
+    PQconninfoOption *opts = ds_pq_available(NULL) ? PQconndefaults() : NULL;
     int found = 0;
     if (!opts) {
         static const char *const common[] = {"host", "hostaddr", "port", "dbname", "user",
@@ -204,6 +206,13 @@ PGconn *ds_pg_connect(const char *db, ds_diag *d)
 {
     const char *const keys[] = {"dbname", "fallback_application_name", NULL};
     const char *const vals[] = {db, "dashspec", NULL};
+    const char *why;
+    if (!ds_pq_available(&why)) {
+        char *where = ds_pg_redact(db);
+        ds_fail(d, DS_DBERROR, "cannot connect to %s: %s", where ? where : "the database", why);
+        free(where);
+        return NULL;
+    }
     PGconn *c = PQconnectdbParams(keys, vals, 1);
     if (!c || PQstatus(c) != CONNECTION_OK) {
         char *m = ds_pg_conn_error(c);
