@@ -149,9 +149,13 @@ asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit
 
+# make valgrind: every test but the `slow` ones (they run natively in
+# test-slow and under ASan in make asan; leaving them out keeps CI well inside
+# its 90 minutes). VG_TAGS= runs them too.
+VG_TAGS ?= CK_EXCLUDE_TAGS=slow
 valgrind: deps
 	@$(MAKE) --no-print-directory BUILD=build-vg OPT="-O1 -g" build-vg/check_dashspec
-	DS_BIN=$(abspath build-vg/dashspec) DS_ROOT=$(CURDIR) DS_VALGRIND=1 CK_FORK=no \
+	$(VG_TAGS) DS_BIN=$(abspath build-vg/dashspec) DS_ROOT=$(CURDIR) DS_VALGRIND=1 CK_FORK=no \
 	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 	  build-vg/check_dashspec $(SUITE)
 
