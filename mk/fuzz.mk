@@ -28,10 +28,10 @@ FUZZ_DIRS       := build-fuzz/seeds tests/fuzz/regressions $(wildcard tests/fuzz
 FUZZ_RUN_OPTS   := -timeout=20 -rss_limit_mb=2048
 FUZZ_ENV        := ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1
 
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(GEN_MIG) $(wildcard include/*.h common/*.h compiler/*.h runtime/*.h engine/*.h engine/sqlite/*.h)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(GEN_MIG) $(GEN_PGMIG) $(wildcard include/*.h common/*.h compiler/*.h runtime/*.h engine/*.h engine/sqlite/*.h)
 	@mkdir -p build-fuzz
 	@echo "  FUZZ    $@"
-	@$(FUZZ_CC) $(FUZZ_FLAGS) $< $(LIB_SRC) $(GEN_MIG) -o $@ $(PKG_LIBS) -lpthread -lm
+	@$(FUZZ_CC) $(FUZZ_FLAGS) $< $(LIB_SRC) $(GEN_MIG) $(GEN_PGMIG) -o $@ $(PKG_LIBS) -lpthread -lm
 
 FUZZ_BINS := $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
 
