@@ -32,6 +32,7 @@ usage: bench/freshness.py [--scale 10] [--minutes 60] [--out bench/results.md]
 """
 import argparse
 import datetime
+import json
 import os
 import shutil
 import sqlite3
@@ -166,7 +167,7 @@ def main():
     load_before = os.getloadavg()
     started = datetime.datetime.now(datetime.timezone.utc)
     ref = parse(REF)
-    dbs, cons, prime, cpu, worst, work, nconf = {}, {}, {}, {}, {}, {}, {}
+    dbs, cons, prime, cpu, worst, work, nconf, times = {}, {}, {}, {}, {}, {}, {}, {}
     same, diff = [0], []      # values (1) and (2) both made this minute: equal / differing
     for name, _, specs in CONFIGS:
         db = dbs[name] = os.path.join(WORK, f"fresh-scale{a.scale}-{name}.db")
@@ -179,7 +180,7 @@ def main():
         cons[name] = sqlite3.connect(db, isolation_level=None)
         cons[name].execute("PRAGMA busy_timeout = 5000")
         prime[name] = cpu_of(command(name, db, REF))
-        cpu[name], worst[name], work[name], nconf[name] = 0.0, (0.0, ""), {}, 0
+        cpu[name], worst[name], work[name], nconf[name], times[name] = 0.0, (0.0, ""), {}, 0, {}
     nrows = sum(cons["plain"].execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in (
         "sites", "excluded_sites", "messages", "conversations", "llm_usage", "errors",
         "cron_job_logs", "system_metrics"))
@@ -195,6 +196,7 @@ def main():
             if name != "origin":
                 for k, d in computed(con, now).items():
                     work[name][k] = work[name].get(k, 0) + d
+                    times[name][k] = times[name].get(k, 0) + 1
                 nconf[name] += len(confirmed(con, now))
             # age just before the next tick: + 1 minute (origin: + 10 minutes)
             gap = 600 if name == "origin" else 60
@@ -206,11 +208,42 @@ def main():
     # The floor of a cron tick: a run at the last minute again, nothing due.
     last = ts(ref + datetime.timedelta(minutes=a.minutes))
     idle = sorted(cpu_of(command("plain", dbs["plain"], last)) for _ in range(5))[2]
+    mid = ts(ref + datetime.timedelta(minutes=a.minutes // 2))
+    qcpu = query_cpu(cons["fresh"], mid, times["fresh"])
     load_after = os.getloadavg()
     for c in cons.values():
         c.close()
     report(a, nrows, gen_s, started, load_before, load_after, prime, cpu, worst, work, nconf,
-           same[0], diff, idle)
+           same[0], diff, idle, qcpu, mid)
+
+
+def query_cpu(con, now, times):
+    """{key: (CPU seconds of one run of its query, times computed in the
+    hour)} for the items (2) computed: each query run in this process
+    (Python's sqlite3, the same SQLite library as dashspec) on a new
+    connection, so with SQLite's page cache cold as in a cron tick, at the
+    middle of the hour; the median of 5. An incremental item's query runs
+    with :since = now - window, as on its incremental runs; refresh_key
+    checks are not counted (they are a few ms an hour)."""
+    db = con.execute("PRAGMA database_list").fetchone()[2]
+    plan = con.execute("SELECT key, sql, params, options FROM dashspec_plan").fetchall()
+    out = {}
+    for key, sql, params, options in plan:
+        if key not in times:
+            continue
+        p = dict(json.loads(params), now=now)
+        inc = json.loads(options).get("incremental")
+        if inc:
+            p["since"] = ts(parse(now) - datetime.timedelta(seconds=int(inc.split()[0])))
+        runs = []
+        for _ in range(5):
+            c = sqlite3.connect(db)
+            t0 = time.process_time()
+            c.execute(sql, p).fetchall()
+            runs.append(time.process_time() - t0)
+            c.close()
+        out[key] = (sorted(runs)[2], times[key])
+    return out
 
 
 def compare(plain, fresh, now, diff):
@@ -242,7 +275,7 @@ def top(work, n=4):
     return ", ".join(f"{k} {v / 1000:.2f} s" for k, v in items)
 
 
-def report(a, nrows, gen_s, started, lb, la, prime, cpu, worst, work, nconf, same, diff, idle):
+def report(a, nrows, gen_s, started, lb, la, prime, cpu, worst, work, nconf, same, diff, idle, qcpu, mid):
     hour = 60 / a.minutes
     per = {k: v * hour for k, v in cpu.items()}
     r_origin = per["fresh"] / per["origin"] if per["origin"] else float("nan")
@@ -285,8 +318,22 @@ def report(a, nrows, gen_s, started, lb, la, prime, cpu, worst, work, nconf, sam
               f"{work['plain'].get('excluded_sites', 0) / 1000 * hour:.2f} s → "
               f"{work['fresh'].get('excluded_sites', 0) / 1000 * hour:.2f} s",
               f"- values (1) and (2) both computed (or (2) confirmed) at the same minute: {same} byte for "
-              f"byte equal, {len(diff)} differ" + (": " + ", ".join(f"{m} {k}" for m, k in diff[:8]) if diff else ""),
-              "", END]
+              f"byte equal, {len(diff)} differ" + (": " + ", ".join(f"{m} {k}" for m, k in diff[:8]) if diff else "")]
+    q = sorted(((c * n * hour, k, c, n) for k, (c, n) in qcpu.items()), reverse=True)
+    qsum = sum(x[0] for x in q)
+    lines += ["", "Where (2)'s CPU goes: each query it computed, run in the bench's process (Python's sqlite3, "
+              f"the same SQLite library, a new connection each time as in a cron tick, at {mid[11:16]}, median of 5) × "
+              f"the times (2) computed it. Queries {qsum:.2f} CPU-s per hour; the rest of (2), "
+              f"{per['fresh'] - qsum:.2f} CPU-s, is the process (start, plan and state load, the value and "
+              f"run transactions; {idle * 60:.2f} s of it the 60 ticks' floor).", "",
+              "| item | CPU per run (ms) | runs in the hour | CPU-s per hour | share of (2) |", "|---|---|---|---|---|"]
+    for tot, k, c, n in q[:10]:
+        lines.append(f"| {k} | {c * 1000:.1f} | {n} | {tot:.2f} | {100 * tot / per['fresh']:.0f}% |")
+    rest = q[10:]
+    if rest:
+        lines.append(f"| {len(rest)} others | | {sum(x[3] for x in rest)} | {sum(x[0] for x in rest):.2f} | "
+                     f"{100 * sum(x[0] for x in rest) / per['fresh']:.0f}% |")
+    lines += ["", END]
     text = "\n".join(lines) + "\n"
     print(text)
     old = open(a.out).read() if os.path.exists(a.out) else "# dashspec benchmarks\n"

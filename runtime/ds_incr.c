@@ -201,6 +201,9 @@ static int add_value(merged *M, const sval *s, const ds_item *it, int64_t lo, in
             }
             continue;
         }
+        /* Every x of a value came from a row, even when all its points
+         * equal fill (a real 0 under fill: 0): the x stays. */
+        if (find(M->x, M->nx, s->x[xi]) < 0 && push(&M->x, &M->nx, &M->xcap, s->x[xi])) return -1;
         for (size_t ni = 0; ni < s->nn; ni++) {
             span v = s->v[ni * s->nx + xi];
             if (same(v, fill)) continue;
@@ -249,6 +252,46 @@ static void merged_free(merged *M)
     memset(M, 0, sizeof *M);
 }
 
+/* With series_by: the cached series that keep their place, in the cached
+ * order (a full compute's order of first appearance, which rows appended
+ * later cannot change), pushed into M->names; the others take the fresh
+ * value's order after them. A series keeps its place when it has a point
+ * before since. A point equal to fill may be a real one (a sum of 0 under
+ * fill: 0) or a filled gap, so a series whose points before since all
+ * equal fill is known to have one only when it is missing from the fresh
+ * value (it exists, so its rows are older); in the cached order every
+ * series with a point before since precedes those without, so everything
+ * up to the last series known to have one keeps its place. The unknown
+ * ones after it would come next in either case only if the fresh value
+ * lists them first, in the same order: otherwise -3 (compute in full). */
+static int kept_names(const ds_item *it, const sval *o, const sval *f, int64_t since, merged *M)
+{
+    span fill = {it->fill ? it->fill : "null", strlen(it->fill ? it->fill : "null")};
+    size_t nkeep = 0, pre = 0;
+    for (size_t k = 0; k < o->nx; k++) {
+        int64_t t;
+        if (!x_time(o->x[k], &t) && t < since) pre++;
+    }
+    if (!pre) return 0;                 /* nothing cached before since: all from fresh */
+    for (size_t i = 0; i < o->nn; i++) {
+        int real = 0;
+        for (size_t k = 0; k < o->nx && !real; k++) {
+            int64_t t;
+            real = !x_time(o->x[k], &t) && t < since && !same(o->v[i * o->nx + k], fill);
+        }
+        if (real || find(f->names, f->nn, o->names[i]) < 0) nkeep = i + 1;
+    }
+    for (size_t i = 0; i < nkeep; i++)
+        if (push(&M->names, &M->nn, &M->ncap, o->names[i])) return -1;
+    /* The unknown ones: o->names[nkeep..], all in the fresh value. */
+    size_t r = 0;
+    for (size_t i = nkeep; i < o->nn; i++, r++) {
+        while (r < f->nn && find(o->names, nkeep, f->names[r]) >= 0) r++;
+        if (r >= f->nn || !same(f->names[r], o->names[i])) return -3;
+    }
+    return 0;
+}
+
 /* Merges: old's points with cut <= x < since, then fresh's with x >= since
  * and x >= cut. 0 with *out; -1 OOM; -2 with *err (fresh has a non-ISO x
  * or is no series); -3 old cannot be merged (compute in full instead). */
@@ -276,21 +319,17 @@ static int merge(const ds_item *it, const char *old, size_t oldlen, const char *
             int64_t t;
             if (x_time(o.x[i], &t) || t < cut) { rc = -3; goto out; }
         }
-        /* The cached series with a point before since keep their order. */
-        span fill = {it->fill ? it->fill : "null", strlen(it->fill ? it->fill : "null")};
-        for (size_t i = 0; i < o.nn; i++) {
-            int kept = 0;
-            for (size_t k = 0; k < o.nx && !kept; k++) {
-                int64_t t;
-                kept = !x_time(o.x[k], &t) && t < since && !same(o.v[i * o.nx + k], fill);
-            }
-            if (kept && push(&M.names, &M.nn, &M.ncap, o.names[i])) goto out;
-        }
+        if ((rc = kept_names(it, &o, &f, since, &M)) != 0) goto out;
+        rc = -1;
     }
     if (old) {
         int r = add_value(&M, &o, it, cut, since, &bad);
         if (r) { rc = r == -2 ? -3 : -1; goto out; }
     }
+    /* Every series of the fresh value has a row in it, even one whose
+     * points all equal fill: after the kept ones, in the fresh order. */
+    for (size_t i = 0; it->series_by && i < f.nn; i++)
+        if (find(M.names, M.nn, f.names[i]) < 0 && push(&M.names, &M.nn, &M.ncap, f.names[i])) goto out;
     int r = add_value(&M, &f, it, since > cut ? since : cut, INT64_MAX, &bad);
     if (r == -2) {
         *err = ds_asprintf("incremental: x value %.*s is not an ISO timestamp (x must be a time bucket "
@@ -340,12 +379,29 @@ static int run_once(ds_exec *x, const ds_item *it, const ds_item_state *st, int 
     return 0;
 }
 
+/* With series_by, a cached value with points older than cut cannot be
+ * merged into (merge's -3): known before the query runs, so that step runs
+ * one query (in full), not two. 1 when so, or when the value is unreadable. */
+static int leaves_range(const ds_item *it, const ds_item_state *st, int64_t cut)
+{
+    sval o;
+    if (!it->series_by) return 0;
+    if (parse(st->value_json, st->value_len, &o)) return 1;
+    int leaves = 0;
+    for (size_t i = 0; i < o.nx && !leaves; i++) {
+        int64_t t;
+        leaves = x_time(o.x[i], &t) || t < cut;
+    }
+    sval_free(&o);
+    return leaves;
+}
+
 int ds_incr_exec(ds_exec *x, const ds_item *it, const ds_item_state *st, ds_due_reason why, int64_t now,
                  ds_result *out, char **err)
 {
     int full = !st || !st->has_value || !st->value_json || why == DS_DUE_MISSING || why == DS_DUE_CHANGED ||
                why == DS_DUE_FORCED || why == DS_DUE_FUTURE || st->last_full <= 0 || st->last_full > now ||
-               now - st->last_full >= it->inc_full_every;
+               now - st->last_full >= it->inc_full_every || leaves_range(it, st, now - it->inc_range);
     int64_t t0 = 0;
     int r = run_once(x, it, st, full, now, out, err);
     if (r == 1) {                   /* the cached value cannot be merged into: in full */
