@@ -231,10 +231,13 @@ int ds_pg_plan_fingerprint(ds_writer *b, uint64_t *fp)
     return rc;
 }
 
-/* The state row exists first (a new key), then the claim: the row is taken
- * when no live lease of another runner holds it and nobody attempted it
- * since this runner read its state; SKIP LOCKED passes over a row another
- * runner is claiming at this instant. Each statement commits on its own. */
+/* The state row exists first (a new key: inserted when missing), then the
+ * claim: the row is taken when no live lease of another runner holds it and
+ * nobody attempted it since this runner read its state; SKIP LOCKED passes
+ * over a row another runner is claiming at this instant. Each statement
+ * commits on its own. run claims each item right before computing it, so
+ * a key whose row this runner saw costs one round trip, not two; a row
+ * deleted since (clear) is not claimed (skipped, as changed meanwhile). */
 int ds_pg_claim(ds_writer *b, const ds_item *it, const ds_item_state *st, int64_t now,
                 int64_t lease_until, ds_diag *d)
 {
@@ -244,10 +247,13 @@ int ds_pg_claim(ds_writer *b, const ds_item *it, const ds_item_state *st, int64_
     snprintf(n[1], 24, "%lld", (long long)now);
     snprintf(n[2], 24, "%lld", (long long)st->last_attempt);
     const char *v[5] = {it->key, w->runner, n[0], n[1], st->has_state && st->last_attempt ? n[2] : NULL};
-    PGresult *r = ds_pgq(w->db->c, "INSERT INTO dashspec_state (cache_key, failures) VALUES ($1, 0)"
-                                   " ON CONFLICT (cache_key) DO NOTHING", 1, v);
-    if (!ds_pgq_ok(r)) goto fail;
-    PQclear(r);
+    PGresult *r;
+    if (!st->has_state) {
+        r = ds_pgq(w->db->c, "INSERT INTO dashspec_state (cache_key, failures) VALUES ($1, 0)"
+                             " ON CONFLICT (cache_key) DO NOTHING", 1, v);
+        if (!ds_pgq_ok(r)) goto fail;
+        PQclear(r);
+    }
     r = ds_pgq(w->db->c, "UPDATE dashspec_state SET runner_id = $2, lease_until = to_timestamp($3::bigint)"
                          " WHERE cache_key = (SELECT cache_key FROM dashspec_state WHERE cache_key = $1"
                          " AND (runner_id IS NULL OR lease_until IS NULL OR runner_id = $2"
