@@ -58,8 +58,9 @@ static void iso(int64_t t, char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Starts `dashspec run --db db --now t --quiet [--only only]`, output discarded. */
-static pid_t spawn_run(const char *db, int64_t t, const char *only)
+/* Starts `dashspec run --db db --now t --quiet [--only only] [--jobs jobs]`,
+ * output discarded. */
+static pid_t spawn_run_jobs(const char *db, int64_t t, const char *only, const char *jobs)
 {
     char now[32];
     iso(t, now);
@@ -71,11 +72,19 @@ static pid_t spawn_run(const char *db, int64_t t, const char *only)
         (void)n;
         (void)e;
         const char *bin = getenv("DS_BIN");
-        if (only) execl(bin, bin, "run", "--db", db, "--now", now, "--quiet", "--only", only, (char *)NULL);
-        else execl(bin, bin, "run", "--db", db, "--now", now, "--quiet", (char *)NULL);
+        const char *argv[12] = {bin, "run", "--db", db, "--now", now, "--quiet"};
+        int k = 7;
+        if (only) { argv[k++] = "--only"; argv[k++] = only; }
+        if (jobs) { argv[k++] = "--jobs"; argv[k++] = jobs; }
+        execv(bin, (char *const *)argv);
         _exit(127);
     }
     return pid;
+}
+
+static pid_t spawn_run(const char *db, int64_t t, const char *only)
+{
+    return spawn_run_jobs(db, t, only, NULL);
 }
 
 static int wait_exit(pid_t pid)
@@ -142,6 +151,117 @@ START_TEST(four_runners_sixty_minutes)
 {
     DS_PG_REQUIRE();
     exactly_once(60);
+}
+END_TEST
+
+/* Waits (polling the database: no timing margin, the poll only looks)
+ * until sql's value is at least want; returns it. */
+static int64_t await_value(const char *db, const char *sql, int64_t want)
+{
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    int64_t v = -1;
+    for (int i = 0; i < 6000; i++) {     /* 60 s: a loaded machine */
+        if ((v = count(db, sql)) >= want) return v;
+        nanosleep(&ts, NULL);
+    }
+    ck_abort_msg("%s: %lld, not %lld", sql, (long long)v, (long long)want);
+    return v;
+}
+
+/* Items claimed per runner: `jobs` workers, 8 items that each read the
+ * table block. The test holds an exclusive lock on it, so every item a
+ * runner starts waits, leased, until the test lets go. */
+static const char share_specs[] =
+    "version: 1\n"
+    "defaults: {shape: scalar, ttl: 1h, timeout: 5m}\n"
+    "metrics:\n"
+    "  - {key: share0, query: SELECT count(*) + 0 AS n FROM block}\n"
+    "  - {key: share1, query: SELECT count(*) + 1 AS n FROM block}\n"
+    "  - {key: share2, query: SELECT count(*) + 2 AS n FROM block}\n"
+    "  - {key: share3, query: SELECT count(*) + 3 AS n FROM block}\n"
+    "  - {key: share4, query: SELECT count(*) + 4 AS n FROM block}\n"
+    "  - {key: share5, query: SELECT count(*) + 5 AS n FROM block}\n"
+    "  - {key: share6, query: SELECT count(*) + 6 AS n FROM block}\n"
+    "  - {key: share7, query: SELECT count(*) + 7 AS n FROM block}\n";
+
+/* "How many rows of table has runner pid written" (dashspec_state: leases
+ * it holds; dashspec_history: items it attempted). */
+static const char *by_runner(char sql[200], const char *table, pid_t pid)
+{
+    snprintf(sql, 200, "SELECT count(*) FROM %s WHERE runner_id LIKE '%%:%ld:%%'", table, (long)pid);
+    return sql;
+}
+
+/* Runner A starts and claims `jobs` items, each blocked on the lock; runner
+ * B, started while A is stuck, must claim `jobs` others (claimed all up
+ * front, A would hold all 8 and B skip them all). Then the lock goes: both
+ * finish, and every item was computed exactly once, by one of the two. */
+static void two_runners_share(const char *name, int jobs)
+{
+    char *db = ds_pgdb_new(name);
+    ds_pgdb_sql(db, "CREATE TABLE block (x int); INSERT INTO block VALUES (1)");
+    char *dir = ds_tmpdir();
+    free(ds_write(dir, "specs/share.yaml", share_specs));
+    char sp[4200], nj[8], sql[200];
+    snprintf(sp, sizeof sp, "%s/specs", dir);
+    snprintf(nj, sizeof nj, "%d", jobs);
+    ds_proc p;
+    DS_RUN(&p, "compile", "--db", db, "--specs", sp);
+    ck_assert_msg(p.status == 0, "compile: %s", p.err);
+    ds_proc_free(&p);
+
+    PGconn *hold = PQconnectdb(db);
+    ck_assert_int_eq(PQstatus(hold), CONNECTION_OK);
+    PGresult *r = PQexec(hold, "BEGIN; LOCK TABLE block IN ACCESS EXCLUSIVE MODE");
+    ck_assert_int_eq(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    pid_t a = spawn_run_jobs(db, T0, NULL, nj);
+    ck_assert_int_eq(await_value(db, by_runner(sql, "dashspec_state", a), jobs), jobs);
+    /* A's queries wait on the lock: it can take nothing more */
+    await_value(db, "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+                    " WHERE c.relname = 'block' AND NOT l.granted", jobs);
+    pid_t b = spawn_run_jobs(db, T0, NULL, nj);
+    /* B claims others; a B that ends first skipped everything */
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    int st, i;
+    for (i = 0; i < 6000 && count(db, by_runner(sql, "dashspec_state", b)) != jobs; i++) {
+        ck_assert_msg(waitpid(b, &st, WNOHANG) == 0, "runner B ended without computing anything");
+        nanosleep(&ts, NULL);
+    }
+    ck_assert_int_lt(i, 6000);
+    ck_assert_int_eq(count(db, by_runner(sql, "dashspec_state", a)), jobs);
+    r = PQexec(hold, "COMMIT");
+    ck_assert_int_eq(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    PQfinish(hold);
+    ck_assert_int_eq(wait_exit(a), 0);
+    ck_assert_int_eq(wait_exit(b), 0);
+
+    /* each of the 8 exactly once, its right value, no failure, no lease left */
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM dashspec_history"), 8);
+    ck_assert_int_eq(count(db, "SELECT count(DISTINCT cache_key) FROM dashspec_history WHERE ok = 1"), 8);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM dashboard_cache"
+                               " WHERE cache_value::int = 1 + substr(cache_key, 6)::int"), 8);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM dashspec_state WHERE runner_id IS NOT NULL"), 0);
+    /* both computed some: at least the items each held while blocked */
+    int64_t na = count(db, by_runner(sql, "dashspec_history", a));
+    int64_t nb = count(db, by_runner(sql, "dashspec_history", b));
+    ck_assert_int_ge(na, jobs);
+    ck_assert_int_ge(nb, jobs);
+    ck_assert_int_eq(na + nb, 8);
+    /* each run's summary skips what the other computed */
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM dashspec_runs"), 2);
+    ck_assert_int_eq(count(db, "SELECT sum(items_ok) FROM dashspec_runs"), 8);
+    ck_assert_int_eq(count(db, "SELECT sum(skipped) FROM dashspec_runs"), 8);
+    ds_tmp_cleanup(dir);
+    free(db);
+}
+
+START_TEST(two_runners_share_the_items)
+{
+    DS_PG_REQUIRE();
+    two_runners_share("share_serial", 1);
+    two_runners_share("share_two", 2);
 }
 END_TEST
 
@@ -279,6 +399,7 @@ Suite *pg_runners_suite(void)
     ds_pg_test_fixture(t);
     tcase_set_timeout(t, 120);
     tcase_add_test(t, four_runners_six_minutes);
+    tcase_add_test(t, two_runners_share_the_items);
     tcase_add_test(t, killed_runner_lease_expires);
     tcase_add_test(t, status_shows_runners_and_leases);
     suite_add_tcase(s, t);
