@@ -35,12 +35,13 @@ static const char specs[] =
     "    timeout: 40s\n"
     "    query: SELECT 1 AS v FROM pg_sleep(CASE WHEN (SELECT count(*) FROM gate) > 0 THEN 30 ELSE 0 END)\n";
 
-static char *setup(const char *name, char **dir)
+/* A fresh database with the tables t and gate and `text` compiled. */
+static char *setup_with(const char *name, const char *text, char **dir)
 {
     char *db = ds_pgdb_new(name);
     ds_pgdb_sql(db, "CREATE TABLE t (x bigint); INSERT INTO t VALUES (1), (2), (3); CREATE TABLE gate (g int)");
     *dir = ds_tmpdir();
-    free(ds_write(*dir, "specs/items.yaml", specs));
+    free(ds_write(*dir, "specs/items.yaml", text));
     char sp[4200];
     snprintf(sp, sizeof sp, "%s/specs", *dir);
     ds_proc p;
@@ -48,6 +49,11 @@ static char *setup(const char *name, char **dir)
     ck_assert_msg(p.status == 0, "compile: %s", p.err);
     ds_proc_free(&p);
     return db;
+}
+
+static char *setup(const char *name, char **dir)
+{
+    return setup_with(name, specs, dir);
 }
 
 static void iso(int64_t t, char out[32])
@@ -381,12 +387,98 @@ START_TEST(status_shows_runners_and_leases)
 }
 END_TEST
 
+/* Ten items like slow: while the gate has a row each sleeps 30 s. */
+static const char kill_specs[] =
+    "version: 1\n"
+    "defaults: {shape: scalar, ttl: 1h, timeout: 40s}\n"
+    "metrics:\n"
+    "  - {key: kill0, query: SELECT 1 AS v FROM pg_sleep(CASE WHEN (SELECT count(*) FROM gate) > 0 THEN 30 ELSE 0 END)}\n"
+    "  - {key: kill1, query: SELECT 2 AS v FROM pg_sleep(CASE WHEN (SELECT count(*) FROM gate) > 0 THEN 30 ELSE 0 END)}\n"
+    "  - {key: kill2, query: SELECT 3 AS v FROM pg_sleep(CASE WHEN (SELECT count(*) FROM gate) > 0 THEN 30 ELSE 0 END)}\n"
+    "  - {key: kill3, query: SELECT 4 AS v FROM pg_sleep(CASE WHEN (SELECT count(*) FROM gate) > 0 THEN 30 ELSE 0 END)}\n"
+    "  - {key: kill4, query: SELECT 5 AS v FROM pg_sleep(CASE WHEN (SELECT count(*) FROM gate) > 0 THEN 30 ELSE 0 END)}\n"
+    "  - {key: kill5, query: SELECT 6 AS v FROM pg_sleep(CASE WHEN (SELECT count(*) FROM gate) > 0 THEN 30 ELSE 0 END)}\n"
+    "  - {key: kill6, query: SELECT 7 AS v FROM pg_sleep(CASE WHEN (SELECT count(*) FROM gate) > 0 THEN 30 ELSE 0 END)}\n"
+    "  - {key: kill7, query: SELECT 8 AS v FROM pg_sleep(CASE WHEN (SELECT count(*) FROM gate) > 0 THEN 30 ELSE 0 END)}\n"
+    "  - {key: kill8, query: SELECT 9 AS v FROM pg_sleep(CASE WHEN (SELECT count(*) FROM gate) > 0 THEN 30 ELSE 0 END)}\n"
+    "  - {key: kill9, query: SELECT 10 AS v FROM pg_sleep(CASE WHEN (SELECT count(*) FROM gate) > 0 THEN 30 ELSE 0 END)}\n";
+
+#define NKILL 10            /* runners killed per round */
+
+/* "Every kill item holds the value computed at t" (and nothing else). */
+static void values_at(const char *db, int64_t t)
+{
+    char sql[300];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM dashboard_cache WHERE cache_key LIKE 'kill%%' AND"
+                              " extract(epoch FROM created_at)::bigint = %lld AND"
+                              " cache_value = (substr(cache_key, 5)::int + 1)::text", (long long)t);
+    ck_assert_int_eq(count(db, sql), NKILL);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM dashboard_cache WHERE cache_key LIKE 'kill%'"), NKILL);
+}
+
+/* One round at t: NKILL runners, one per item, each killed with SIGKILL
+ * while its query runs. The values of the round before (prev, 0 for none)
+ * stay, neither lost nor replaced; within the leases (timeout 40 s +
+ * margin 60 s) a runner skips every item; at t + 100, when they expire,
+ * the next runner computes them all; a runner with an older --now
+ * computes but replaces nothing. */
+static void kill_round(const char *db, int64_t t, int64_t prev)
+{
+    ds_pgdb_sql(db, "INSERT INTO gate VALUES (1)");
+    pid_t pid[NKILL];
+    for (int i = 0; i < NKILL; i++) {
+        char only[8];
+        snprintf(only, sizeof only, "kill%d", i);
+        pid[i] = spawn_run(db, t, only);
+    }
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM dashspec_state WHERE runner_id IS NOT NULL"
+                              " AND extract(epoch FROM lease_until)::bigint = %lld", (long long)(t + 100));
+    ck_assert_int_eq(await_value(db, sql, NKILL), NKILL);
+    for (int i = 0; i < NKILL; i++) kill(pid[i], SIGKILL);
+    for (int i = 0; i < NKILL; i++) ck_assert_int_eq(wait_exit(pid[i]), 128 + SIGKILL);
+    /* The killed runners' queries would sleep on at the server (it notices
+     * a gone client only when it next talks to it): end them, or 50 kills
+     * would fill max_connections. */
+    ds_pgdb_sql(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid() AND query LIKE '%pg_sleep%'");
+    ds_pgdb_sql(db, "DELETE FROM gate");
+    if (prev) values_at(db, prev);
+    else ck_assert_int_eq(count(db, "SELECT count(*) FROM dashboard_cache"), 0);
+    int64_t before = count(db, "SELECT count(*) FROM dashspec_history");
+    ck_assert_int_eq(wait_exit(spawn_run(db, t + 99, "kill*")), 0);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM dashspec_history"), before);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM dashspec_state WHERE runner_id IS NOT NULL"), NKILL);
+    if (prev) values_at(db, prev);
+    ck_assert_int_eq(wait_exit(spawn_run(db, t + 100, "kill*")), 0);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM dashspec_history WHERE ok = 1"), before + NKILL);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM dashspec_state WHERE runner_id IS NOT NULL"), 0);
+    values_at(db, t + 100);
+    char now[32];
+    iso(t + 50, now);
+    ds_proc p;
+    DS_RUN(&p, "run", "--db", db, "--now", now, "--only", "kill*", "--force", "--quiet");
+    ck_assert_int_eq(p.status, 0);
+    ds_proc_free(&p);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM dashspec_history WHERE ok = 1"), before + 2 * NKILL);
+    values_at(db, t + 100);
+    /* the older values were not kept, yet their runner's leases went */
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM dashspec_state WHERE runner_id IS NOT NULL"), 0);
+}
+
+/* 50 SIGKILLs of runners mid-item: 5 rounds of NKILL. */
 START_TEST(killed_runners_repeatedly)
 {
     DS_PG_REQUIRE();
     char *dir;
-    char *db = setup("run_kills", &dir);
-    for (int k = 0; k < 10; k++) kill_once(db, T0 + 7200LL * (k + 1));   /* each past the 1h ttl */
+    char *db = setup_with("run_kills", kill_specs, &dir);
+    int64_t prev = 0;
+    for (int k = 0; k < 50 / NKILL; k++) {
+        int64_t t = T0 + 7200LL * (k + 1);      /* each past the 1h ttl */
+        kill_round(db, t, prev);
+        prev = t + 100;
+    }
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM dashspec_history WHERE ok = 0"), 0);
     ds_tmp_cleanup(dir);
     free(db);
 }

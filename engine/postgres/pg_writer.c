@@ -7,7 +7,9 @@
  * newer one: the cache upsert only updates a row whose created_at is not
  * later than the new value's, and the state row likewise; several runners
  * may therefore write the same key in any order. Writing releases the item's
- * lease (runner_id, lease_until) and records last_runner.
+ * lease (runner_id, lease_until) and records last_runner; an older value,
+ * which leaves the state row alone, still releases this runner's lease (a
+ * second statement, in that case only).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +45,13 @@ static const char sql_put[] =
     " WHERE dashspec_state.last_success IS NULL OR dashspec_state.last_success <= excluded.last_success"
     " RETURNING 1)"
     " INSERT INTO dashspec_history (at, cache_key, ok, duration_ms, entries, bytes, expires_at, error, runner_id)"
-    " VALUES ($3::bigint, $1, 1, $5::bigint, $6::bigint, $9::bigint, $4::bigint, NULL, $10)";
+    " VALUES ($3::bigint, $1, 1, $5::bigint, $6::bigint, $9::bigint, $4::bigint, NULL, $10)"
+    " RETURNING (SELECT count(*) FROM s)";
+
+/* After a put whose value was older than the stored one (the state row was
+ * left as it was): this runner's lease on the key still goes. */
+static const char sql_release[] =
+    "UPDATE dashspec_state SET runner_id = NULL, lease_until = NULL WHERE cache_key = $1 AND runner_id = $2";
 
 static const char sql_fail[] =
     "WITH s AS (INSERT INTO dashspec_state (cache_key, last_attempt, last_error, failures, next_attempt,"
@@ -144,7 +152,18 @@ int ds_pg_put(ds_writer *b, const ds_item *it, const ds_result *r, int64_t now,
     snprintf(n[4], 24, "%lld", (long long)add_sat(now, it->refresh));
     snprintf(n[5], 24, "%lld", (long long)r->len);
     const char *v[10] = {it->key, r->json, n[0], n[1], n[2], n[3], n[4], it->hash, n[5], w->runner};
-    return run(w, sql_put, 10, v, err, d);
+    w->version++;
+    PGresult *q = ds_pgq(w->db->c, sql_put, 10, v);
+    if (!ds_pgq_ok(q)) {
+        int rc = classify(w, q, err, d);
+        PQclear(q);
+        return rc;
+    }
+    int newer = PQntuples(q) == 1 && strcmp(PQgetvalue(q, 0, 0), "0") != 0;
+    PQclear(q);
+    if (newer) return DS_W_OK;
+    const char *rv[2] = {it->key, w->runner};
+    return run(w, sql_release, 2, rv, err, d);
 }
 
 int ds_pg_fail_item(ds_writer *b, const ds_item *it, int64_t failures, const char *error,
