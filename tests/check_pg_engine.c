@@ -364,6 +364,53 @@ START_TEST(source_preview_and_check)
 }
 END_TEST
 
+/* check --explain: a sequential scan of a large table is a warning naming
+ * the column an index would need; an index scan is none; and with the
+ * index in place the warning goes. ANALYZE makes reltuples exact. */
+START_TEST(check_explain_seq_scan)
+{
+    DS_PG_REQUIRE();
+    char *db = ds_pgdb_new("eng_explain");
+    ds_pgdb_sql(db, "CREATE TABLE big (id bigint PRIMARY KEY, domain text);"
+                    " INSERT INTO big SELECT i, 'd' || i FROM generate_series(1, 20000) i; ANALYZE big");
+    char *dir = ds_tmpdir();
+    char *file = ds_write(dir, "specs/s.yaml",
+                          "version: 1\n"
+                          "metrics:\n"
+                          "  - key: by_domain\n"
+                          "    ttl: 1h\n"
+                          "    shape: scalar\n"
+                          "    query: SELECT count(*) AS n FROM big WHERE domain = 'd5'\n"
+                          "  - key: by_id\n"
+                          "    ttl: 1h\n"
+                          "    shape: scalar\n"
+                          "    params: {id: 5}\n"
+                          "    query: SELECT domain FROM big WHERE id = :id\n");
+    ds_proc p;
+    DS_RUN(&p, "check", "--specs", specs_path(dir), "--db", db, "--explain");
+    ck_assert_msg(p.status == 0, "%s%s", p.out, p.err);
+    char want[4400];
+    snprintf(want, sizeof want, "%s:6:12: warning: query scans all 20000 rows of table 'big' without an index;"
+                                " an index on big(domain) would help [by_domain]\n", file);
+    ck_assert_str_eq(p.out, want);
+    ds_proc_free(&p);
+    /* without --explain, nothing */
+    DS_RUN(&p, "check", "--specs", specs_path(dir), "--db", db);
+    ck_assert_int_eq(p.status, 0);
+    ck_assert_str_eq(p.out, "");
+    ds_proc_free(&p);
+    /* with the index: no warning */
+    ds_pgdb_sql(db, "CREATE INDEX big_domain ON big (domain); ANALYZE big");
+    DS_RUN(&p, "check", "--specs", specs_path(dir), "--db", db, "--explain");
+    ck_assert_int_eq(p.status, 0);
+    ck_assert_str_eq(p.out, "");
+    ds_proc_free(&p);
+    free(file);
+    ds_tmp_cleanup(dir);
+    free(db);
+}
+END_TEST
+
 /* check --migrations DIR --db URI: the scripts run into a scratch schema,
  * the queries are checked there, and nothing persists. */
 START_TEST(check_migrations_scratch)
@@ -406,6 +453,7 @@ Suite *pg_engine_suite(void)
     tcase_add_test(t, spec_cannot_write_and_times_out);
     tcase_add_test(t, source_replica);
     tcase_add_test(t, source_preview_and_check);
+    tcase_add_test(t, check_explain_seq_scan);
     tcase_add_test(t, check_migrations_scratch);
     suite_add_tcase(s, t);
     return s;
