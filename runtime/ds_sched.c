@@ -331,8 +331,8 @@ static int ask_claim(pool *P, worker *wk, job *j)
 }
 
 /* The main thread's side (P->m held, released during each claim's round
- * trip): answers every worker waiting. After a stop nothing more is
- * claimed (answer 0: the job stays not run). */
+ * trip): answers every worker waiting. After a stop or a database error
+ * nothing more is claimed (answer 0: the job stays not run). */
 static void serve_claims(pool *P)
 {
     for (int i = 0; i < P->nwk; i++) {
@@ -341,7 +341,7 @@ static void serve_claims(pool *P)
         if (!j) continue;
         w->ask = NULL;
         int c = 0;
-        if (!P->halt) {
+        if (!P->halt && !P->R->dbfail) {
             pthread_mutex_unlock(&P->m);
             c = claim_job(P->R, j, P->now);
             pthread_mutex_lock(&P->m);

@@ -250,13 +250,29 @@ int ds_pg_plan_fingerprint(ds_writer *b, uint64_t *fp)
     return rc;
 }
 
-/* The state row exists first (a new key: inserted when missing), then the
- * claim: the row is taken when no live lease of another runner holds it and
- * nobody attempted it since this runner read its state; SKIP LOCKED passes
- * over a row another runner is claiming at this instant. Each statement
- * commits on its own. run claims each item right before computing it, so
- * a key whose row this runner saw costs one round trip, not two; a row
- * deleted since (clear) is not claimed (skipped, as changed meanwhile). */
+/* The claim: the state row is taken when no live lease of another runner
+ * holds it and nobody has written it since this runner read it: its xmin
+ * (the row version, new with every update: another runner's claim, value
+ * or failure) is still the one read. A timestamp would not do: two runners
+ * with the same --now (--force, a stepped clock) see the same last_attempt
+ * before and after the other's write. A key with no row when the state was
+ * read gets one first (inserted when missing) and is taken only while
+ * never attempted. SKIP LOCKED passes over a row another runner is claiming
+ * at this instant. Each statement commits on its own. run claims each item
+ * right before computing it, so a known key costs one round trip. */
+static const char sql_claim_seen[] =
+    "UPDATE dashspec_state SET runner_id = $2, lease_until = to_timestamp($3::bigint)"
+    " WHERE cache_key = (SELECT cache_key FROM dashspec_state WHERE cache_key = $1"
+    " AND (runner_id IS NULL OR lease_until IS NULL OR runner_id = $2"
+    " OR lease_until <= to_timestamp($4::bigint)) AND xmin = $5::text::xid"
+    " FOR UPDATE SKIP LOCKED) RETURNING 1";
+static const char sql_claim_new[] =
+    "UPDATE dashspec_state SET runner_id = $2, lease_until = to_timestamp($3::bigint)"
+    " WHERE cache_key = (SELECT cache_key FROM dashspec_state WHERE cache_key = $1"
+    " AND (runner_id IS NULL OR lease_until IS NULL OR runner_id = $2"
+    " OR lease_until <= to_timestamp($4::bigint)) AND last_attempt IS NULL"
+    " FOR UPDATE SKIP LOCKED) RETURNING 1";
+
 int ds_pg_claim(ds_writer *b, const ds_item *it, const ds_item_state *st, int64_t now,
                 int64_t lease_until, ds_diag *d)
 {
@@ -264,27 +280,25 @@ int ds_pg_claim(ds_writer *b, const ds_item *it, const ds_item_state *st, int64_
     char n[3][24];
     snprintf(n[0], 24, "%lld", (long long)lease_until);
     snprintf(n[1], 24, "%lld", (long long)now);
-    snprintf(n[2], 24, "%lld", (long long)st->last_attempt);
-    const char *v[5] = {it->key, w->runner, n[0], n[1], st->has_state && st->last_attempt ? n[2] : NULL};
+    snprintf(n[2], 24, "%lld", (long long)st->row_version);
+    const char *v[5] = {it->key, w->runner, n[0], n[1], n[2]};
+    int seen = st->has_state && st->row_version > 0;
     PGresult *r;
-    if (!st->has_state) {
+    if (!seen) {
         r = ds_pgq(w->db->c, "INSERT INTO dashspec_state (cache_key, failures) VALUES ($1, 0)"
                              " ON CONFLICT (cache_key) DO NOTHING", 1, v);
         if (!ds_pgq_ok(r)) goto fail;
         PQclear(r);
     }
-    r = ds_pgq(w->db->c, "UPDATE dashspec_state SET runner_id = $2, lease_until = to_timestamp($3::bigint)"
-                         " WHERE cache_key = (SELECT cache_key FROM dashspec_state WHERE cache_key = $1"
-                         " AND (runner_id IS NULL OR lease_until IS NULL OR runner_id = $2"
-                         " OR lease_until <= to_timestamp($4::bigint))"
-                         " AND last_attempt IS NOT DISTINCT FROM to_timestamp($5::bigint)"
-                         " FOR UPDATE SKIP LOCKED) RETURNING 1", 5, v);
+    r = ds_pgq(w->db->c, seen ? sql_claim_seen : sql_claim_new, seen ? 5 : 4, v);
     if (!ds_pgq_ok(r)) goto fail;
     int mine = PQntuples(r) == 1;
     PQclear(r);
     return mine;
-fail:
-    ds_fail(d, DS_DBERROR, "cannot write database '%s': %s", w->db->target, PQresultErrorMessage(r));
+fail:;
+    char *m = ds_pg_result_error(w->db->c, r);      /* passwords removed */
+    ds_fail(d, DS_DBERROR, "cannot write database '%s': %s", w->db->target, m ? m : "out of memory");
+    free(m);
     PQclear(r);
     return -1;
 }
