@@ -441,7 +441,7 @@ static void kill_round(const char *db, int64_t t, int64_t prev)
     ds_pgdb_sql(db, "INSERT INTO gate VALUES (1)");
     pid_t pid[NKILL];
     for (int i = 0; i < NKILL; i++) {
-        char only[8];
+        char only[24];
         snprintf(only, sizeof only, "kill%d", i);
         pid[i] = spawn_run(db, t, only);
     }
