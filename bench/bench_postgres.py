@@ -179,10 +179,9 @@ def report(args, keys, med, times, loads, nrows, mach, splits):
         "",
         f"How the two runners split the {len(keys)} items in each round (items_run of their "
         f"dashspec_runs rows): {', '.join('+'.join(str(x) for x in sp) for sp in splits)}. "
-        f"A runner claims all its due items before it computes any (runtime/ds_run.c "
-        f"claim_due), so the first to claim takes everything and the other skips every item: "
-        f"two runners started together do not share one run's work; their time is one "
-        f"runner's with the default --jobs (the online CPUs, here {os.cpu_count()}). The floor "
+        f"A runner claims an item only when one of its workers is about to compute it "
+        f"(runtime/ds_sched.c), so two runners started together divide the items; each "
+        f"runs with the default --jobs (the online CPUs, here {os.cpu_count()}). The floor "
         f"is psql with the session settings dashspec makes (UTC, ISO dates), each parameter "
         f"substituted as the typed literal dashspec binds (`bigint`, `double precision`, "
         f"`text`, `:now` as `timestamptz`); dashspec additionally wraps each item in "

@@ -22,8 +22,9 @@
 
 const char usage_check[] =
     "usage: dashspec check [--specs DIR] [--db FILE | --schema FILE.sql | --migrations DIR]\n"
-    "                      [--format text|json|github] [--explain] [--strict | -W error]\n"
-    "                      [--select SEL]... [--exclude SEL]... [FILE...]\n"
+    "                      [--source URI] [--format text|json|github] [--explain]\n"
+    "                      [--strict | -W error] [--select SEL]... [--exclude SEL]...\n"
+    "                      [FILE...]\n"
     "\n"
     "Validates every spec file under DIR (default: specs): YAML, fields, durations,\n"
     "keys, parameters, and the SQL of every item. Writes nothing.\n"
@@ -34,6 +35,10 @@ const char usage_check[] =
     "  --schema FILE.sql  a script of CREATE statements, run into a private\n"
     "                     in-memory database\n"
     "  --migrations DIR   every DIR/*.sql, applied in name order into memory\n"
+    "  --source URI       the database the queries will run on (a read replica,\n"
+    "                     as for run --source), opened read-only: prepared there\n"
+    "                     instead of --db (default: dashspec.yaml's source, when\n"
+    "                     the SQL is prepared against a database)\n"
     "With none of them the SQL is not prepared (one warning says so): the rules\n"
     "that need no schema still run (one statement, read-only verb, parameters).\n"
     "\n"
@@ -230,13 +235,44 @@ static int check_files(const char *const *pos, size_t npos, check_sel *c)
     return 0;
 }
 
+/* Where check prepares the SQL: the flags as given in *db, schema,
+ * *migrations and source, and the defaults (docs/project.md). A live
+ * database is replaced by the source the queries will run on (--source,
+ * else the project file's source: as for run), so a replica's schema is
+ * what the queries are checked against. 0, or DS_USAGE (reported). */
+static int pick_schema(const char **db, const char *schema, const char **migrations, const char *source)
+{
+    /* --db URI with --schema/--migrations: a scratch schema there (PostgreSQL) */
+    int pg_scratch = *db && ds_engine_is_postgres(*db) && !!schema + !!*migrations == 1;
+    if (!!*db + !!schema + !!*migrations - pg_scratch > 1)
+        return cli_usage_error("check", "give only one of --db, --schema and --migrations"
+                                        " (a PostgreSQL --db takes one of the other two)");
+    if (source && (schema || *migrations))
+        return cli_usage_error("check", "--source is a live database the queries run on: give it alone"
+                                        " or with --db, not with --schema or --migrations");
+    if (!*db && !schema && !*migrations && !source) {
+        /* $DASHSPEC_DB, else the project file's migrations, else its database. */
+        const ds_project *pr = cli_project();
+        const char *env = getenv("DASHSPEC_DB");
+        if (env && *env) *db = env;
+        else if (pr && pr->migrations) *migrations = pr->migrations;
+        else *db = cli_db(NULL);
+    }
+    if (!source && *db && !schema && !*migrations) {
+        const ds_project *pr = cli_project();
+        if (pr && pr->source && *pr->source) source = pr->source;
+    }
+    if (source) *db = source;
+    return 0;
+}
+
 static int check_run(const char *specs, const char *db, const char *schema, const char *migrations,
                      const char *format, const char *wopt, int explain, int strict, const check_sel *c);
 
 int cmd_check(int argc, char **argv)
 {
     const char *specs = NULL, *db = NULL, *schema = NULL, *migrations = NULL, *format = NULL;
-    const char *wopt = NULL;
+    const char *wopt = NULL, *source = NULL;
     int explain = 0, strict = 0;
     cli_sel cs = {0};
     const char **pos = NULL;
@@ -254,11 +290,12 @@ int cmd_check(int argc, char **argv)
         {"--migrations", &migrations, NULL, NULL, NULL},
         {"--format", &format, NULL, NULL, NULL},
         {"--explain", NULL, &explain, NULL, NULL},
+        {"--source", &source, NULL, NULL, NULL},
         {NULL, NULL, NULL, NULL, NULL}
     };
     int rc = DS_USAGE;
     if (cli_parse("check", argc, argv, opts, &pos, &npos) || cli_sel_build("check", &cs, NULL, 0, &sel) ||
-        check_files(pos, npos, &c))
+        check_files(pos, npos, &c) || pick_schema(&db, schema, &migrations, source && *source ? source : NULL))
         goto out;
     rc = check_run(specs, db, schema, migrations, format, wopt, explain, strict, &c);
 out:
@@ -279,20 +316,7 @@ static int check_run(const char *specs, const char *db, const char *schema, cons
     ds_diag_format fmt = DS_FMT_TEXT;
     if (format && parse_format(format, &fmt))
         return cli_usage_error("check", "--format must be text, json or github, not '%s'", format);
-    /* --db URI with --schema/--migrations: a scratch schema there (PostgreSQL) */
-    int pg_scratch = db && ds_engine_is_postgres(db) && !!schema + !!migrations == 1;
-    if (!!db + !!schema + !!migrations - pg_scratch > 1)
-        return cli_usage_error("check", "give only one of --db, --schema and --migrations"
-                                        " (a PostgreSQL --db takes one of the other two)");
     specs = cli_specs(specs);
-    if (!db && !schema && !migrations) {
-        /* $DASHSPEC_DB, else the project file's migrations, else its database. */
-        const ds_project *pr = cli_project();
-        const char *env = getenv("DASHSPEC_DB");
-        if (env && *env) db = env;
-        else if (pr && pr->migrations) migrations = pr->migrations;
-        else db = cli_db(NULL);
-    }
     if (explain && !db)
         return cli_usage_error("check", "--explain needs --db FILE (it looks at the rows of the real tables)");
 

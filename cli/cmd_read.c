@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "ds_project.h"
 #include "ds_read.h"
 #include "ds_select.h"
 #include "render.h"
@@ -99,7 +100,7 @@ const char usage_clear[] =
     "than 5s).\n";
 
 const char usage_preview[] =
-    "usage: dashspec preview [--db FILE] [--now TS] [--json] KEY\n"
+    "usage: dashspec preview [--db FILE] [--source URI] [--now TS] [--json] KEY\n"
     "\n"
     "Computes one item of the compiled plan now and prints its value, exactly as\n"
     "run would cache it. Writes nothing: the query runs on a read-only connection\n"
@@ -110,9 +111,13 @@ const char usage_preview[] =
     "series with its min and max and the x range. Piped, or with --json, the\n"
     "exact JSON value is printed followed by a newline.\n"
     "\n"
-    "  --db FILE   the database (default: $DASHSPEC_DB); opened read-only, never created\n"
-    "  --now TS    the UTC time 'YYYY-MM-DD HH:MM:SS' bound to :now\n"
-    "  --json      print the JSON value even on a terminal\n"
+    "  --db FILE      the database (default: $DASHSPEC_DB); opened read-only, never\n"
+    "                 created\n"
+    "  --source URI   run the query on another database (a read replica), as run\n"
+    "                 --source does (default: dashspec.yaml's source); the item\n"
+    "                 still comes from --db's plan\n"
+    "  --now TS       the UTC time 'YYYY-MM-DD HH:MM:SS' bound to :now\n"
+    "  --json         print the JSON value even on a terminal\n"
     "\n"
     "exit status: 0 printed; 1 KEY is not in the plan, or the query failed (the\n"
     "error is on stderr); 2 usage error; 5 the database cannot be opened.\n";
@@ -146,8 +151,8 @@ static const char *need_db(const char *cmd, const char *opt)
 
 int cli_read_setup(const char *cmd, int argc, char **argv, unsigned flags, read_args *a)
 {
-    const char *dbopt = NULL, *nowopt = NULL;
-    cli_opt opts[10];
+    const char *dbopt = NULL, *nowopt = NULL, *srcopt = NULL;
+    cli_opt opts[11];
     int k = 0;
     memset(a, 0, sizeof *a);
     ds_select_init(&a->sel);
@@ -160,6 +165,7 @@ int cli_read_setup(const char *cmd, int argc, char **argv, unsigned flags, read_
     if (flags & RA_JSON) opts[k++] = (cli_opt){"--json", NULL, &a->json, NULL, NULL};
     if (flags & RA_STALE) opts[k++] = (cli_opt){"--stale", NULL, &a->stale, NULL, NULL};
     if (flags & RA_FORMAT) opts[k++] = (cli_opt){"--format", &a->format, NULL, NULL, NULL};
+    if (flags & RA_SOURCE) opts[k++] = (cli_opt){"--source", &srcopt, NULL, NULL, NULL};
     opts[k] = (cli_opt){NULL, NULL, NULL, NULL, NULL};
     int keys = (flags & (RA_ONE_KEY | RA_KEYS)) != 0;
     if (cli_parse(cmd, argc, argv, opts, keys ? &a->pos : NULL, keys ? &a->npos : NULL)) return DS_USAGE;
@@ -168,6 +174,11 @@ int cli_read_setup(const char *cmd, int argc, char **argv, unsigned flags, read_
         return cli_usage_error(cmd, a->npos ? "one KEY at a time" : "which KEY?");
     if (!(a->db = need_db(cmd, dbopt))) return DS_USAGE;
     if ((flags & RA_NOW) && cli_now(cmd, nowopt, &a->now)) return DS_USAGE;
+    if (flags & RA_SOURCE) {
+        /* As run: the flag, else the project file's source. */
+        const ds_project *pr = cli_project();
+        a->source = srcopt && *srcopt ? srcopt : pr && pr->source && *pr->source ? pr->source : NULL;
+    }
     return 0;
 }
 
@@ -470,9 +481,9 @@ int cmd_preview(int argc, char **argv)
     memset(&pv, 0, sizeof pv);
     ds_diag_init(&d);
     ds_buf_init(&b);
-    if ((rc = cli_read_setup("preview", argc, argv, RA_NOW | RA_JSON | RA_ONE_KEY, &a))) goto out;
+    if ((rc = cli_read_setup("preview", argc, argv, RA_NOW | RA_JSON | RA_ONE_KEY | RA_SOURCE, &a))) goto out;
     int json = a.json;
-    rc = ds_read_preview(a.db, a.pos[0], a.now, &pv, &d);
+    rc = ds_read_preview(a.db, a.source, a.pos[0], a.now, &pv, &d);
     if (rc != DS_OK) { rc = cli_report(&d, rc); goto out; }
     cli_term t;
     cli_term_init(&t, stdout);

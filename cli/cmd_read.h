@@ -19,7 +19,8 @@ enum {
     RA_ONE_KEY = 8,     /* exactly one KEY */
     RA_KEYS = 16,       /* any number of KEYs */
     RA_FORMAT = 32,     /* --format NAME */
-    RA_SEL = 64         /* --select/--exclude/--only/--group into sel */
+    RA_SEL = 64,        /* --select/--exclude/--only/--group into sel */
+    RA_SOURCE = 128     /* --source URI, else the project file's source */
 };
 
 typedef struct read_args {
@@ -27,6 +28,7 @@ typedef struct read_args {
     int64_t now;        /* --now or the clock (RA_NOW) */
     int json, stale;
     const char *format; /* --format (RA_FORMAT), NULL when not given */
+    const char *source; /* RA_SOURCE: where the query runs, NULL: on db */
     const char **pos;   /* the KEYs (malloc'd array; free it) */
     size_t npos;
     cli_sel cs;         /* RA_SEL: the options as given */

@@ -170,6 +170,11 @@ struct ds_engine {
      * whole-run lock already excludes other runners). */
     int (*claim)(ds_writer *w, const ds_item *it, const ds_item_state *st, int64_t now,
                  int64_t lease_until, ds_diag *d);
+    /* 1 when runners share the database item by item (no whole-run lock):
+     * run then claims each item only as a worker is about to compute it, so
+     * runners started together divide the work. 0 (SQLite): claim always
+     * says 1 and run claims every due item up front, at no cost. */
+    int claims_each;
     int (*plan_fingerprint)(ds_writer *w, uint64_t *fp);
 
     /* What get, status, clear and explain read (runtime/ds_read.c builds

@@ -104,6 +104,10 @@ int ds_cache_record_run(ds_writer *w, const ds_run_record *rec, int64_t wait_ms,
  * On SQLite always 1. */
 #define DS_LEASE_MARGIN_S 60
 int ds_cache_claim(ds_writer *w, const ds_item *it, const ds_item_state *st, int64_t now, ds_diag *d);
+/* 1 when w's engine wants a claim per item right before it is computed
+ * (PostgreSQL: runners started together divide the work), 0 when one claim
+ * of every due item up front will do (SQLite: the whole-run lock). */
+int ds_cache_claims_each(const ds_writer *w);
 
 /* PRAGMA data_version of the writer's connection: changes when another
  * connection commits. 0 ok, -1 error. */

@@ -421,7 +421,7 @@ void ds_explain_free(ds_explain *e)
     memset(e, 0, sizeof *e);
 }
 
-ds_status ds_read_preview(const char *db_path, const char *key, int64_t now,
+ds_status ds_read_preview(const char *db_path, const char *source, const char *key, int64_t now,
                           ds_preview *out, ds_diag *d)
 {
     ds_db *db = NULL;
@@ -434,7 +434,7 @@ ds_status ds_read_preview(const char *db_path, const char *key, int64_t now,
     if (rs != DS_OK) return rs;
     /* The executor `run` uses, so preview shows what run would cache; its
      * connection is read-only, which is why preview writes nothing. */
-    if (!(x = ds_exec_new(db_path, d))) return d->status ? d->status : DS_DBERROR;
+    if (!(x = ds_exec_new(source ? source : db_path, d))) return d->status ? d->status : DS_DBERROR;
     if (ds_exec_item(x, &out->item, now, &out->res, &err)) {
         ds_error(d, NULL, 0, 0, key, "%s", err ? err : "query failed");
         rs = DS_FAILED;

@@ -145,10 +145,12 @@ typedef struct ds_preview {
 } ds_preview;
 
 /* Computes key's value at time now through the runtime's executor, on a
- * read-only connection: writes nothing. Returns DS_OK, DS_FAILED (key not in
- * the plan, or the query failed: the error is in d, naming the key),
- * DS_DBERROR. Free out with ds_preview_free. */
-ds_status ds_read_preview(const char *db_path, const char *key, int64_t now,
+ * read-only connection: writes nothing. The item comes from db_path's plan;
+ * its query runs on source (--source: a read replica, as `run --source`
+ * sends it there), or on db_path when source is NULL. Returns DS_OK,
+ * DS_FAILED (key not in the plan, or the query failed: the error is in d,
+ * naming the key), DS_DBERROR. Free out with ds_preview_free. */
+ds_status ds_read_preview(const char *db_path, const char *source, const char *key, int64_t now,
                           ds_preview *out, ds_diag *d);
 void ds_preview_free(ds_preview *p);
 

@@ -9,7 +9,9 @@
  *   ds_db_migrate, then ds_compile_db (--specs) or ds_plan_load
  *   ds_writer_new        write statements + the writer's authorizer
  *   cycle:  ds_state_load (two queries) -> ds_due per selected item ->
- *           execute the due ones on ds_exec read-only connections ->
+ *           claim (SQLite: all up front; PostgreSQL: each as it is about
+ *           to run, ds_sched.c) -> execute the due ones on ds_exec
+ *           read-only connections ->
  *           ds_cache_put / ds_cache_fail each result as soon as it is known ->
  *           summary JSON -> one dashspec_runs row
  *
@@ -257,9 +259,13 @@ static void skipped_events(runner *R, job *jobs, size_t n, size_t ncf, int64_t n
         if (jobs[i].state == J_SKIP) ds_run_item_event(R, &jobs[i], 0, 0, now);
 }
 
-/* Keeps the due jobs this runner claims (ds_cache_claim: always all of them
- * on SQLite); the others are skipped, another runner computes them. 0, or
- * -1 on a database error (R->dbfail). */
+/* Claims every due job up front, for an engine whose claim always says 1
+ * (SQLite: the whole-run lock; one cheap call per item). An engine shared
+ * item by item (PostgreSQL, R->claim_each) is claimed in ds_sched.c as each
+ * item is about to run instead: claimed all at once here, the first of two
+ * runners started together would take everything and the other skip it
+ * all. Keeps the jobs claimed; the others are skipped. 0, or -1 on a
+ * database error (R->dbfail). */
 static int claim_due(runner *R, job **due, size_t *ndue, int64_t now)
 {
     size_t k = 0;
@@ -321,7 +327,8 @@ static int cycle(runner *R, int64_t now, int64_t t0_ms, int *ran, int64_t *next)
     if (o->watch && ndue == 0 && ncf == 0) { rc = 0; goto out; }
     *ran = 1;
     R->reported_cf = 1;
-    if (ndue && claim_due(R, due, &ndue, now)) goto out;
+    R->nlost = 0;
+    if (ndue && !R->claim_each && claim_due(R, due, &ndue, now)) goto out;
     if (o->on_item) skipped_events(R, jobs, n, ncf, now);
     if (ndue) {
         int nthreads = R->jobs < (int)ndue ? R->jobs : (int)ndue;
@@ -550,6 +557,7 @@ ds_status ds_run(const ds_run_opts *o, ds_diag *d)
     if (time_range_check(&R, o->now, d)) goto out;
     if (!o->dry_run && !(R.w = ds_writer_new(R.db, d))) goto out;
     R.can_confirm = R.w && ds_cache_can_confirm(R.w);
+    R.claim_each = R.w && ds_cache_claims_each(R.w);
     if (!o->dry_run) {
         if (!(R.ex = calloc((size_t)R.jobs, sizeof *R.ex))) { ds_fail(d, DS_DBERROR, "out of memory"); goto out; }
     }

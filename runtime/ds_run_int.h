@@ -23,6 +23,7 @@ typedef struct job {
     char *err;              /* malloc'd */
     int64_t ready_ms;       /* monotonic time its result was known */
     int exclusive;          /* runs with no other query beside it (see ds_sched.c) */
+    int claimed;            /* this runner holds its claim (ds_cache_claim said 1) */
 } job;
 
 /* An item (or file) that failed to compile under --specs. */
@@ -48,6 +49,8 @@ typedef struct runner {
     int dbfail;             /* the database cannot be written: stop */
     int64_t mono0;          /* monotonic ms at the start */
     int can_confirm;        /* the writer's engine confirms refresh_key values */
+    int claim_each;         /* claim each item as it is about to run (ds_cache_claims_each) */
+    size_t nlost;           /* this cycle's items another runner claimed first */
 } runner;
 
 /* Counts of one cycle, from the summary. */

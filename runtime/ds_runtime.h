@@ -93,6 +93,8 @@ typedef struct ds_item_state {
     char *last_runner;          /* malloc'd or NULL: the runner that computed the cached value */
     char *lease_runner;         /* malloc'd or NULL: the runner holding the item's lease */
     int64_t lease_until;        /* 0 = no lease: when that lease ends */
+    int64_t row_version;        /* 0 = unknown: the state row's version as read (PostgreSQL:
+                                   its xmin), so a claim sees any write made since */
 } ds_item_state;
 
 typedef enum ds_due_reason {

@@ -20,6 +20,18 @@
  *
  * Only the main thread writes: one result at a time, or several ready
  * together in one transaction (write_batch).
+ *
+ * Claims (PostgreSQL, ds_cache_claims_each): an item is claimed only when a
+ * worker is about to compute it, so runners started together divide the
+ * work instead of the first taking everything. A claim writes, and the
+ * writer's connection belongs to the main thread alone (one owner per
+ * connection: libpq connections are not shared between threads, and a
+ * write connection per worker would double the connections of every run).
+ * So a worker that takes a job asks the main thread to claim it and waits:
+ * one round trip, answered between writes. A job another runner has is
+ * skipped (reported at once); ours goes back to the head of the queue and
+ * the worker runs it. On SQLite every due item was claimed up front
+ * (always 1, ds_run.c) and none of this runs.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -129,6 +141,30 @@ static int write_batch(runner *R, job **v, size_t n, int64_t now)
     return 1;
 }
 
+/* ---------------------------------------------------------------- claims */
+
+/* Claims j for this runner right before it is computed (main thread: the
+ * writer's connection is its alone). 1: compute it; 0: another runner
+ * holds it or attempted it since the state was read: skipped, its event
+ * sent at once; -1: the database cannot be written (R->dbfail set). */
+static int claim_job(runner *R, job *j, int64_t now)
+{
+    if (j->claimed) return 1;
+    int c = ds_cache_claim(R->w, j->it, j->st, now, R->d);
+    if (c < 0) {
+        R->dbfail = 1;
+        return -1;
+    }
+    if (c == 0) {
+        j->state = J_SKIP;
+        R->nlost++;
+        ds_run_item_event(R, j, 0, 0, now);
+        return 0;
+    }
+    j->claimed = 1;
+    return 1;
+}
+
 void ds_run_item_event(const runner *R, const job *j, size_t k, size_t n, int64_t now)
 {
     if (!R->o->on_item) return;
@@ -161,12 +197,14 @@ void ds_run_serial(runner *R, job **due, size_t n, int64_t now)
 {
     ds_exec *x = R->ex[0];
     ds_exec_cancel_on(x, R->o->watch ? NULL : R->o->stop, NULL);
+    size_t k = 0;
     for (size_t i = 0; i < n && !R->dbfail && !ds_run_stopping(R); i++) {
         job *j = due[i];
+        if (R->claim_each && claim_job(R, j, now) <= 0) continue;
         j->rc = ds_fresh_exec(x, j->it, j->st, j->why, R->can_confirm, now, &j->res, &j->err);
         j->ready_ms = ds_run_mono_ms();
         write_job(R, j, now);
-        progress_note(R, i + 1, n, j, now);
+        progress_note(R, ++k, n - R->nlost, j, now);
     }
     ds_exec_cancel_on(x, NULL, NULL);
 }
@@ -195,6 +233,7 @@ typedef struct pool {
     int excl_wants, excl;       /* a long query waits to run alone / runs alone */
     int halt;                   /* start nothing more */
     int exited;                 /* workers that ended */
+    int claims;                 /* workers ask the main thread to claim each job */
     int64_t now;
 } pool;
 
@@ -206,6 +245,8 @@ struct worker {
     job *running;               /* under P->m */
     int64_t end_ms;             /* under P->m: when the running query should end */
     int preempted;              /* under P->m: stopped to let a result commit */
+    job *ask;                   /* under P->m: the job this worker waits to have claimed */
+    int answer;                 /* under P->m: claim_job's result, -2 until answered */
 };
 
 /* Gated dispatch (pick): a query starts only when, by the items' last
@@ -269,6 +310,47 @@ static job *pick(pool *P)
     return NULL;
 }
 
+/* Puts j, taken from the queue, back at its head (P->m held). */
+static void unget(pool *P, job *j)
+{
+    size_t k = 0;
+    while (P->q[k] != j) k++;
+    memmove(&P->q[k], &P->q[k + 1], (P->next - 1 - k) * sizeof *P->q);
+    P->q[--P->next] = j;
+}
+
+/* A worker's side of a claim (P->m held): asks the main thread, which owns
+ * the writer, and waits for its answer (claim_job's). */
+static int ask_claim(pool *P, worker *wk, job *j)
+{
+    wk->ask = j;
+    wk->answer = -2;
+    pthread_cond_signal(&P->c_main);
+    while (wk->answer == -2) pthread_cond_wait(&P->c_gate, &P->m);
+    return wk->answer;
+}
+
+/* The main thread's side (P->m held, released during each claim's round
+ * trip): answers every worker waiting. After a stop or a database error
+ * nothing more is claimed (answer 0: the job stays not run). */
+static void serve_claims(pool *P)
+{
+    for (int i = 0; i < P->nwk; i++) {
+        worker *w = &P->wk[i];
+        job *j = w->ask;
+        if (!j) continue;
+        w->ask = NULL;
+        int c = 0;
+        if (!P->halt && !P->R->dbfail) {
+            pthread_mutex_unlock(&P->m);
+            c = claim_job(P->R, j, P->now);
+            pthread_mutex_lock(&P->m);
+        }
+        w->answer = c;
+        pthread_cond_broadcast(&P->c_gate);
+    }
+}
+
 static void *work(void *arg)
 {
     worker *wk = arg;
@@ -288,6 +370,13 @@ static void *work(void *arg)
         job *j = P->gated ? pick(P) : P->q[P->next++];
         if (!j) {
             pthread_cond_wait(&P->c_gate, &P->m);
+            continue;
+        }
+        if (P->claims && !j->claimed) {
+            /* Claimed now, not before: ours goes back to the head of the
+             * queue and is taken again (the gate may have changed while we
+             * waited); another runner's is skipped. */
+            if (ask_claim(P, wk, j) == 1) unget(P, j);
             continue;
         }
         if (P->gated && j->exclusive) {
@@ -385,6 +474,7 @@ static int pool_start(pool *P, runner *R, job **due, size_t n, int nthreads, int
     P->R = R;
     P->now = now;
     P->gated = !ds_writer_wal(R->w);
+    P->claims = R->claim_each;
     P->wk = calloc((size_t)nthreads, sizeof *P->wk);
     P->q = calloc(2 * n, sizeof *P->q);
     P->done = calloc(n, sizeof *P->done);
@@ -438,6 +528,8 @@ static int collect(pool *P, job **pend, size_t *npend, size_t *pbytes, int start
     int finished;
     for (;;) {
         check_stop(P);
+        serve_claims(P);
+        check_stop(P);
         while (P->taken < P->ndone) {
             *pbytes += P->done[P->taken]->res.len;
             pend[(*npend)++] = P->done[P->taken++];
@@ -464,7 +556,7 @@ static int collect(pool *P, job **pend, size_t *npend, size_t *pbytes, int start
 static void write_pending(runner *R, job **pend, size_t npend, size_t n, size_t *written, int64_t now)
 {
     if (!R->dbfail && npend > 1 && write_batch(R, pend, npend, now)) {
-        for (size_t i = 0; i < npend; i++) progress_note(R, ++*written, n, pend[i], now);
+        for (size_t i = 0; i < npend; i++) progress_note(R, ++*written, n - R->nlost, pend[i], now);
         return;
     }
     for (size_t i = 0; i < npend; i++) {
@@ -475,7 +567,7 @@ static void write_pending(runner *R, job **pend, size_t npend, size_t n, size_t 
             continue;
         }
         write_job(R, pend[i], now);
-        progress_note(R, ++*written, n, pend[i], now);
+        progress_note(R, ++*written, n - R->nlost, pend[i], now);
     }
 }
 

@@ -4,11 +4,13 @@
  * compile, run, get, status, explain, preview, clear, migrate; passwords
  * never shown; values by type (numeric exact, jsonb embedded, map keys); a
  * failing query keeps the last good value; a spec cannot write even when the
- * role could; pg_sleep ends at the item's timeout; --source.
+ * role could; pg_sleep ends at the item's timeout; --source on run,
+ * preview and check (and the project file's source).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "ds_test.h"
 #include "ds_test_pg.h"
 #include "ds_test_pgdb.h"
@@ -292,6 +294,123 @@ START_TEST(source_replica)
 }
 END_TEST
 
+/* preview and check take --source, and the project file's source, as run
+ * does: preview computes on the source, check prepares there. The source
+ * has rows and a column y that --db lacks. */
+START_TEST(source_preview_and_check)
+{
+    DS_PG_REQUIRE();
+    char *dir;
+    char *data = setup("eng_srcpc_data", specs_ok, &dir);
+    char *plane = ds_pgdb_new("eng_srcpc_plane");
+    ds_pgdb_sql(plane, "CREATE TABLE t (x bigint, kind text, at timestamptz)");
+    ds_pgdb_sql(data, "ALTER TABLE t ADD COLUMN y int; UPDATE t SET y = x * 10");
+    free(ds_write(dir, "ys/y.yaml", "version: 1\nmetrics:\n"
+                                    "  - {key: top_y, shape: scalar, ttl: 5m, query: SELECT max(y) AS m FROM t}\n"));
+    char ys[4200], mig[4200];
+    snprintf(ys, sizeof ys, "%s/ys", dir);
+    snprintf(mig, sizeof mig, "%s/mig", dir);
+    free(ds_write(dir, "mig/001-t.sql", "CREATE TABLE t (x bigint, kind text, at timestamptz, y int);\n"));
+    ds_proc p;
+    DS_RUN(&p, "compile", "--db", plane, "--specs", specs_path(dir));
+    ck_assert_msg(p.status == 0, "compile: %s", p.err);
+    ds_proc_free(&p);
+
+    DS_RUN(&p, "preview", "--db", plane, "--now", NOW, "small");
+    ck_assert_msg(p.status == 0 && strcmp(p.out, "0\n") == 0, "%d %s %s", p.status, p.out, p.err);
+    ds_proc_free(&p);
+    DS_RUN(&p, "preview", "--db", plane, "--source", data, "--now", NOW, "small");
+    ck_assert_msg(p.status == 0 && strcmp(p.out, "2\n") == 0, "%d %s %s", p.status, p.out, p.err);
+    ds_proc_free(&p);
+    /* the item still comes from --db's plan: the source has none */
+    DS_RUN(&p, "preview", "--db", data, "--source", plane, "--now", NOW, "small");
+    ck_assert_int_eq(p.status, 1);
+    ds_proc_free(&p);
+
+    DS_RUN(&p, "check", "--db", plane, "--specs", ys);
+    ck_assert_int_eq(p.status, 1);
+    ck_assert_msg(strstr(p.out, "column \"y\" does not exist"), "%s", p.out);
+    ds_proc_free(&p);
+    DS_RUN(&p, "check", "--db", plane, "--source", data, "--specs", ys);
+    ck_assert_msg(p.status == 0, "%s%s", p.out, p.err);
+    ds_proc_free(&p);
+    DS_RUN(&p, "check", "--source", data, "--specs", ys);
+    ck_assert_msg(p.status == 0, "%s%s", p.out, p.err);
+    ds_proc_free(&p);
+    DS_RUN(&p, "check", "--source", data, "--migrations", mig, "--specs", ys);
+    ck_assert_int_eq(p.status, 2);
+    ck_assert_msg(strstr(p.err, "--source"), "%s", p.err);
+    ds_proc_free(&p);
+
+    /* dashspec.yaml: database and source, no flags */
+    char yaml[9000], here[4096];
+    snprintf(yaml, sizeof yaml, "version: 1\ndatabase: '%s'\nsource: '%s'\nspecs: ys\n", plane, data);
+    free(ds_write(dir, "dashspec.yaml", yaml));
+    ck_assert_ptr_nonnull(getcwd(here, sizeof here));
+    ck_assert_int_eq(chdir(dir), 0);
+    DS_RUN(&p, "preview", "--now", NOW, "small");
+    ck_assert_msg(p.status == 0 && strcmp(p.out, "2\n") == 0, "%d %s %s", p.status, p.out, p.err);
+    ds_proc_free(&p);
+    DS_RUN(&p, "check");
+    ck_assert_msg(p.status == 0, "%s%s", p.out, p.err);
+    ds_proc_free(&p);
+    DS_RUN(&p, "check", "--source", plane);         /* the flag wins */
+    ck_assert_int_eq(p.status, 1);
+    ds_proc_free(&p);
+    ck_assert_int_eq(chdir(here), 0);
+    ds_tmp_cleanup(dir);
+    free(data);
+    free(plane);
+}
+END_TEST
+
+/* check --explain: a sequential scan of a large table is a warning naming
+ * the column an index would need; an index scan is none; and with the
+ * index in place the warning goes. ANALYZE makes reltuples exact. */
+START_TEST(check_explain_seq_scan)
+{
+    DS_PG_REQUIRE();
+    char *db = ds_pgdb_new("eng_explain");
+    ds_pgdb_sql(db, "CREATE TABLE big (id bigint PRIMARY KEY, domain text);"
+                    " INSERT INTO big SELECT i, 'd' || i FROM generate_series(1, 20000) i; ANALYZE big");
+    char *dir = ds_tmpdir();
+    char *file = ds_write(dir, "specs/s.yaml",
+                          "version: 1\n"
+                          "metrics:\n"
+                          "  - key: by_domain\n"
+                          "    ttl: 1h\n"
+                          "    shape: scalar\n"
+                          "    query: SELECT count(*) AS n FROM big WHERE domain = 'd5'\n"
+                          "  - key: by_id\n"
+                          "    ttl: 1h\n"
+                          "    shape: scalar\n"
+                          "    params: {id: 5}\n"
+                          "    query: SELECT domain FROM big WHERE id = :id\n");
+    ds_proc p;
+    DS_RUN(&p, "check", "--specs", specs_path(dir), "--db", db, "--explain");
+    ck_assert_msg(p.status == 0, "%s%s", p.out, p.err);
+    char want[4400];
+    snprintf(want, sizeof want, "%s:6:12: warning: query scans all 20000 rows of table 'big' without an index;"
+                                " an index on big(domain) would help [by_domain]\n", file);
+    ck_assert_str_eq(p.out, want);
+    ds_proc_free(&p);
+    /* without --explain, nothing */
+    DS_RUN(&p, "check", "--specs", specs_path(dir), "--db", db);
+    ck_assert_int_eq(p.status, 0);
+    ck_assert_str_eq(p.out, "");
+    ds_proc_free(&p);
+    /* with the index: no warning */
+    ds_pgdb_sql(db, "CREATE INDEX big_domain ON big (domain); ANALYZE big");
+    DS_RUN(&p, "check", "--specs", specs_path(dir), "--db", db, "--explain");
+    ck_assert_int_eq(p.status, 0);
+    ck_assert_str_eq(p.out, "");
+    ds_proc_free(&p);
+    free(file);
+    ds_tmp_cleanup(dir);
+    free(db);
+}
+END_TEST
+
 /* check --migrations DIR --db URI: the scripts run into a scratch schema,
  * the queries are checked there, and nothing persists. */
 START_TEST(check_migrations_scratch)
@@ -333,6 +452,8 @@ Suite *pg_engine_suite(void)
     tcase_add_test(t, failure_keeps_last_value);
     tcase_add_test(t, spec_cannot_write_and_times_out);
     tcase_add_test(t, source_replica);
+    tcase_add_test(t, source_preview_and_check);
+    tcase_add_test(t, check_explain_seq_scan);
     tcase_add_test(t, check_migrations_scratch);
     suite_add_tcase(s, t);
     return s;

@@ -689,26 +689,26 @@ START_TEST(preview_computes_and_writes_nothing)
     ds_diag d;
     ds_diag_init(&d);
     ds_preview pv;
-    ck_assert_int_eq(ds_read_preview(f.db, "funnel", T("2026-02-12 10:00:00"), &pv, &d), DS_OK);
+    ck_assert_int_eq(ds_read_preview(f.db, NULL, "funnel", T("2026-02-12 10:00:00"), &pv, &d), DS_OK);
     ck_assert_str_eq(pv.res.json, "{\"done\":2,\"failed\":1,\"new\":2}");
     ck_assert_int_eq(pv.res.entries, 3);
     ck_assert_int_eq(pv.item.shape, DS_SHAPE_MAP);
     ds_preview_free(&pv);
-    ck_assert_int_eq(ds_read_preview(f.db, "recent", T("2026-02-12 10:00:00"), &pv, &d), DS_OK);
+    ck_assert_int_eq(ds_read_preview(f.db, NULL, "recent", T("2026-02-12 10:00:00"), &pv, &d), DS_OK);
     ck_assert_str_eq(pv.res.json, "[{\"id\":1,\"status\":\"new\"},{\"id\":2,\"status\":\"new\"},"
                                   "{\"id\":3,\"status\":\"done\"},{\"id\":4,\"status\":\"done\"}]");
     ds_preview_free(&pv);
-    ck_assert_int_eq(ds_read_preview(f.db, "hourly", T("2026-02-12 10:00:00"), &pv, &d), DS_OK);
+    ck_assert_int_eq(ds_read_preview(f.db, NULL, "hourly", T("2026-02-12 10:00:00"), &pv, &d), DS_OK);
     ck_assert_str_eq(pv.res.json, "{\"x\":[\"08:00\",\"09:00\"],\"series\":{\"done\":[1,0],\"new\":[1,1]}}");
     ds_preview_free(&pv);
     ck_assert_uint_eq(d.nerrors, 0);
 
-    ck_assert_int_eq(ds_read_preview(f.db, "broken", 0, &pv, &d), DS_FAILED);
+    ck_assert_int_eq(ds_read_preview(f.db, NULL, "broken", 0, &pv, &d), DS_FAILED);
     ck_assert_uint_eq(d.nerrors, 1);
     ck_assert_str_eq(d.v[0].key, "broken");
     ck_assert_ptr_nonnull(strstr(d.v[0].msg, "no such table: gone"));
     ds_preview_free(&pv);
-    ck_assert_int_eq(ds_read_preview(f.db, "nope", 0, &pv, &d), DS_FAILED);
+    ck_assert_int_eq(ds_read_preview(f.db, NULL, "nope", 0, &pv, &d), DS_FAILED);
     ds_preview_free(&pv);
     ds_diag_free(&d);
 

@@ -220,7 +220,7 @@ static int load_states(pg_db *db, const ds_plan *p, ds_item_state *st, ds_diag *
     PGresult *r = PQexec(db->c, "SELECT cache_key, extract(epoch FROM last_attempt)::bigint,"
                                 " extract(epoch FROM last_success)::bigint, last_duration_ms, entries,"
                                 " last_error, failures, spec_hash, last_runner, runner_id,"
-                                " extract(epoch FROM lease_until)::bigint FROM dashspec_state");
+                                " extract(epoch FROM lease_until)::bigint, xmin::text FROM dashspec_state");
     if (ds_pgq_no_table(r)) { PQclear(r); return 0; }
     if (!ds_pgq_ok(r)) { ds_pgq_fail(db, r, "cannot read database", d); PQclear(r); return -1; }
     int oom = 0;
@@ -243,6 +243,7 @@ static int load_states(pg_db *db, const ds_plan *p, ds_item_state *st, ds_diag *
         free(s->lease_runner);
         s->lease_runner = PQgetisnull(r, i, 10) ? NULL : ds_pgq_text(r, i, 9, &oom);
         s->lease_until = s->lease_runner ? ds_pgq_int(r, i, 10) : 0;
+        s->row_version = ds_pgq_int(r, i, 11);      /* ds_pg_claim compares it */
     }
     PQclear(r);
     return oom ? ds_fail(d, DS_DBERROR, "out of memory") : 0;

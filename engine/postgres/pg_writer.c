@@ -7,7 +7,9 @@
  * newer one: the cache upsert only updates a row whose created_at is not
  * later than the new value's, and the state row likewise; several runners
  * may therefore write the same key in any order. Writing releases the item's
- * lease (runner_id, lease_until) and records last_runner.
+ * lease (runner_id, lease_until) and records last_runner; an older value,
+ * which leaves the state row alone, still releases this runner's lease (a
+ * second statement, in that case only).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +45,13 @@ static const char sql_put[] =
     " WHERE dashspec_state.last_success IS NULL OR dashspec_state.last_success <= excluded.last_success"
     " RETURNING 1)"
     " INSERT INTO dashspec_history (at, cache_key, ok, duration_ms, entries, bytes, expires_at, error, runner_id)"
-    " VALUES ($3::bigint, $1, 1, $5::bigint, $6::bigint, $9::bigint, $4::bigint, NULL, $10)";
+    " VALUES ($3::bigint, $1, 1, $5::bigint, $6::bigint, $9::bigint, $4::bigint, NULL, $10)"
+    " RETURNING (SELECT count(*) FROM s)";
+
+/* After a put whose value was older than the stored one (the state row was
+ * left as it was): this runner's lease on the key still goes. */
+static const char sql_release[] =
+    "UPDATE dashspec_state SET runner_id = NULL, lease_until = NULL WHERE cache_key = $1 AND runner_id = $2";
 
 static const char sql_fail[] =
     "WITH s AS (INSERT INTO dashspec_state (cache_key, last_attempt, last_error, failures, next_attempt,"
@@ -144,7 +152,18 @@ int ds_pg_put(ds_writer *b, const ds_item *it, const ds_result *r, int64_t now,
     snprintf(n[4], 24, "%lld", (long long)add_sat(now, it->refresh));
     snprintf(n[5], 24, "%lld", (long long)r->len);
     const char *v[10] = {it->key, r->json, n[0], n[1], n[2], n[3], n[4], it->hash, n[5], w->runner};
-    return run(w, sql_put, 10, v, err, d);
+    w->version++;
+    PGresult *q = ds_pgq(w->db->c, sql_put, 10, v);
+    if (!ds_pgq_ok(q)) {
+        int rc = classify(w, q, err, d);
+        PQclear(q);
+        return rc;
+    }
+    int newer = PQntuples(q) == 1 && strcmp(PQgetvalue(q, 0, 0), "0") != 0;
+    PQclear(q);
+    if (newer) return DS_W_OK;
+    const char *rv[2] = {it->key, w->runner};
+    return run(w, sql_release, 2, rv, err, d);
 }
 
 int ds_pg_fail_item(ds_writer *b, const ds_item *it, int64_t failures, const char *error,
@@ -231,10 +250,29 @@ int ds_pg_plan_fingerprint(ds_writer *b, uint64_t *fp)
     return rc;
 }
 
-/* The state row exists first (a new key), then the claim: the row is taken
- * when no live lease of another runner holds it and nobody attempted it
- * since this runner read its state; SKIP LOCKED passes over a row another
- * runner is claiming at this instant. Each statement commits on its own. */
+/* The claim: the state row is taken when no live lease of another runner
+ * holds it and nobody has written it since this runner read it: its xmin
+ * (the row version, new with every update: another runner's claim, value
+ * or failure) is still the one read. A timestamp would not do: two runners
+ * with the same --now (--force, a stepped clock) see the same last_attempt
+ * before and after the other's write. A key with no row when the state was
+ * read gets one first (inserted when missing) and is taken only while
+ * never attempted. SKIP LOCKED passes over a row another runner is claiming
+ * at this instant. Each statement commits on its own. run claims each item
+ * right before computing it, so a known key costs one round trip. */
+static const char sql_claim_seen[] =
+    "UPDATE dashspec_state SET runner_id = $2, lease_until = to_timestamp($3::bigint)"
+    " WHERE cache_key = (SELECT cache_key FROM dashspec_state WHERE cache_key = $1"
+    " AND (runner_id IS NULL OR lease_until IS NULL OR runner_id = $2"
+    " OR lease_until <= to_timestamp($4::bigint)) AND xmin = $5::text::xid"
+    " FOR UPDATE SKIP LOCKED) RETURNING 1";
+static const char sql_claim_new[] =
+    "UPDATE dashspec_state SET runner_id = $2, lease_until = to_timestamp($3::bigint)"
+    " WHERE cache_key = (SELECT cache_key FROM dashspec_state WHERE cache_key = $1"
+    " AND (runner_id IS NULL OR lease_until IS NULL OR runner_id = $2"
+    " OR lease_until <= to_timestamp($4::bigint)) AND last_attempt IS NULL"
+    " FOR UPDATE SKIP LOCKED) RETURNING 1";
+
 int ds_pg_claim(ds_writer *b, const ds_item *it, const ds_item_state *st, int64_t now,
                 int64_t lease_until, ds_diag *d)
 {
@@ -242,24 +280,25 @@ int ds_pg_claim(ds_writer *b, const ds_item *it, const ds_item_state *st, int64_
     char n[3][24];
     snprintf(n[0], 24, "%lld", (long long)lease_until);
     snprintf(n[1], 24, "%lld", (long long)now);
-    snprintf(n[2], 24, "%lld", (long long)st->last_attempt);
-    const char *v[5] = {it->key, w->runner, n[0], n[1], st->has_state && st->last_attempt ? n[2] : NULL};
-    PGresult *r = ds_pgq(w->db->c, "INSERT INTO dashspec_state (cache_key, failures) VALUES ($1, 0)"
-                                   " ON CONFLICT (cache_key) DO NOTHING", 1, v);
-    if (!ds_pgq_ok(r)) goto fail;
-    PQclear(r);
-    r = ds_pgq(w->db->c, "UPDATE dashspec_state SET runner_id = $2, lease_until = to_timestamp($3::bigint)"
-                         " WHERE cache_key = (SELECT cache_key FROM dashspec_state WHERE cache_key = $1"
-                         " AND (runner_id IS NULL OR lease_until IS NULL OR runner_id = $2"
-                         " OR lease_until <= to_timestamp($4::bigint))"
-                         " AND last_attempt IS NOT DISTINCT FROM to_timestamp($5::bigint)"
-                         " FOR UPDATE SKIP LOCKED) RETURNING 1", 5, v);
+    snprintf(n[2], 24, "%lld", (long long)st->row_version);
+    const char *v[5] = {it->key, w->runner, n[0], n[1], n[2]};
+    int seen = st->has_state && st->row_version > 0;
+    PGresult *r;
+    if (!seen) {
+        r = ds_pgq(w->db->c, "INSERT INTO dashspec_state (cache_key, failures) VALUES ($1, 0)"
+                             " ON CONFLICT (cache_key) DO NOTHING", 1, v);
+        if (!ds_pgq_ok(r)) goto fail;
+        PQclear(r);
+    }
+    r = ds_pgq(w->db->c, seen ? sql_claim_seen : sql_claim_new, seen ? 5 : 4, v);
     if (!ds_pgq_ok(r)) goto fail;
     int mine = PQntuples(r) == 1;
     PQclear(r);
     return mine;
-fail:
-    ds_fail(d, DS_DBERROR, "cannot write database '%s': %s", w->db->target, PQresultErrorMessage(r));
+fail:;
+    char *m = ds_pg_result_error(w->db->c, r);      /* passwords removed */
+    ds_fail(d, DS_DBERROR, "cannot write database '%s': %s", w->db->target, m ? m : "out of memory");
+    free(m);
     PQclear(r);
     return -1;
 }
