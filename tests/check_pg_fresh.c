@@ -533,6 +533,55 @@ START_TEST(incremental_rules)
 }
 END_TEST
 
+/* x as a timestamptz ("2026-02-12 10:00:00+00", PostgreSQL's form) is an
+ * ISO time bucket: merged like text buckets, equal to a full recompute. */
+START_TEST(timestamptz_x)
+{
+    DS_PG_REQUIRE();
+    fx f;
+    fx_open(&f, "fr_tstz",
+            "version: 1\n"
+            "defaults:\n"
+            "  ttl: 1h\n"
+            "  refresh: 1m\n"
+            "charts:\n"
+            "  - key: inc\n"
+            "    shape: series\n"
+            "    x: hour\n"
+            "    query: |\n"
+            "      SELECT date_trunc('hour', at) AS hour, sum(v) AS v FROM ev\n"
+            "      WHERE date_trunc('hour', at) >= :now - interval '6 hours'\n"
+            "        AND (:since IS NULL OR date_trunc('hour', at) >= :since) GROUP BY 1 ORDER BY 1\n"
+            "    incremental: {window: 2h, range: 6h, full_every: 30m}\n"
+            "  - key: ref\n"
+            "    shape: series\n"
+            "    x: hour\n"
+            "    query: |\n"
+            "      SELECT date_trunc('hour', at) AS hour, sum(v) AS v FROM ev\n"
+            "      WHERE date_trunc('hour', at) >= :now - interval '6 hours' GROUP BY 1 ORDER BY 1\n");
+    free(sql(&f, "INSERT INTO ev VALUES ('2026-02-12 06:10+00', 'a', 1), ('2026-02-12 09:59+00', 'a', 2)"));
+    for (int m = 0; m <= 3; m++) {
+        char q[96];
+        snprintf(q, sizeof q, "INSERT INTO ev VALUES (to_timestamp(%d), 'a', %d)", T0 + m * 60, m + 10);
+        free(sql(&f, q));
+        ck_assert_int_eq(run_at(&f, m, NULL, NULL), 0);
+        char *a = value(&f, "inc"), *b = value(&f, "ref");
+        ck_assert_ptr_nonnull(a);
+        ck_assert_msg(strcmp(a, b) == 0, "minute %d: incremental %s, full %s", m, a, b);
+        free(a);
+        free(b);
+    }
+    char *lf = sql(&f, "SELECT last_full = to_timestamp(1770890400) FROM dashspec_state WHERE cache_key = 'inc'");
+    ck_assert_str_eq(lf, "t");      /* minutes 1-3 were incremental */
+    free(lf);
+    char *v = value(&f, "inc");
+    ck_assert_str_eq(v, "{\"x\":[\"2026-02-12 06:00:00+00\",\"2026-02-12 09:00:00+00\",\"2026-02-12 10:00:00+00\"],"
+                        "\"series\":{\"v\":[1,2,46]}}");
+    free(v);
+    fx_close(&f);
+}
+END_TEST
+
 Suite *pg_fresh_suite(void)
 {
     Suite *s = suite_create("pg_fresh");
@@ -545,6 +594,7 @@ Suite *pg_fresh_suite(void)
     tcase_add_test(t, confirm_guards);
     tcase_add_test(t, incremental_equals_full);
     tcase_add_test(t, incremental_rules);
+    tcase_add_test(t, timestamptz_x);
     suite_add_tcase(s, t);
     t = tcase_create("fresh_long");
     ds_pg_test_fixture(t);
