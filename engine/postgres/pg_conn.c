@@ -19,8 +19,8 @@
  * ROLE/DATABASE, PGOPTIONS: pg_settings.source is then not 'default'):
  * measured on the example at scale 12 (docs/postgres.md, "Benchmark"), it
  * made hourly_throughput_48h 1.2 s instead of 0.1 s, and every parallel
- * query after it in the same session ~2.5x slower (each parallel worker
- * then loads the leader's LLVM library). A dashboard's queries are
+ * query after it in the same session ~2.5x slower (most likely each
+ * parallel worker then loads the leader's LLVM library). A dashboard's queries are
  * recomputed every few minutes: JIT code is compiled again every time.
  * The SELECT comes first so the last result is a SET's (COMMAND_OK). */
 static const char session_setup[] =
