@@ -187,7 +187,7 @@ def report(args, keys, med, times, loads, nrows, mach, splits):
         f"is psql with the session settings dashspec makes (UTC, ISO dates, JIT off unless configured), each parameter "
         f"substituted as the typed literal dashspec binds (`bigint`, `double precision`, "
         f"`text`, `:now` as `timestamptz`); dashspec additionally wraps each item in "
-        f"`BEGIN READ ONLY` / `SET LOCAL statement_timeout` / `COMMIT`, shapes the JSON and "
+        f"`BEGIN READ ONLY` / `SET LOCAL statement_timeout` / `ROLLBACK`, shapes the JSON and "
         f"writes value, state and history. Two runners can beat the floor only when the "
         f"machine has a second core to give them (the server runs one backend per runner).",
         END,
