@@ -582,6 +582,41 @@ START_TEST(timestamptz_x)
 }
 END_TEST
 
+/* migrations/postgres/003-fresh.sql runs twice by hand (psql -f, after 001
+ * and 002) without harm, and a database so migrated runs. */
+START_TEST(migration_003_twice)
+{
+    DS_PG_REQUIRE();
+    fx f;
+    fx_open(&f, "fr_mig", keyed_yaml);
+    const char *names[] = {"001-init", "002-history", "003-fresh", "003-fresh"};
+    for (int i = 0; i < 4; i++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "migrations/postgres/%s.sql", names[i]);
+        char *path = ds_src(rel);
+        char *cmd = ds_asprintf("psql -X -q -v ON_ERROR_STOP=1 -f '%s' '%s' >/dev/null 2>&1", path, f.db);
+        ck_assert_msg(system(cmd) == 0, "%s", cmd);
+        free(cmd);
+        free(path);
+    }
+    char *v = sql(&f, "SELECT string_agg(name, ',' ORDER BY name) FROM dashspec_migrations");
+    ck_assert_str_eq(v, "001-init,002-history,003-fresh");
+    free(v);
+    v = sql(&f, "SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY column_name)"
+                " FROM information_schema.columns WHERE table_name = 'dashspec_state' AND column_name IN"
+                " ('refresh_key_value', 'confirmed_at', 'last_full')");
+    ck_assert_str_eq(v, "confirmed_at timestamp with time zone, last_full timestamp with time zone, "
+                        "refresh_key_value text");
+    free(v);
+    ck_assert_int_eq(run_at(&f, 0, NULL, NULL), 0);
+    ck_assert_int_eq(run_at(&f, 1, NULL, NULL), 0);
+    v = sql(&f, "SELECT confirmed_at IS NOT NULL FROM dashspec_state WHERE cache_key = 'keyed'");
+    ck_assert_str_eq(v, "t");
+    free(v);
+    fx_close(&f);
+}
+END_TEST
+
 Suite *pg_fresh_suite(void)
 {
     Suite *s = suite_create("pg_fresh");
@@ -595,6 +630,7 @@ Suite *pg_fresh_suite(void)
     tcase_add_test(t, incremental_equals_full);
     tcase_add_test(t, incremental_rules);
     tcase_add_test(t, timestamptz_x);
+    tcase_add_test(t, migration_003_twice);
     suite_add_tcase(s, t);
     t = tcase_create("fresh_long");
     ds_pg_test_fixture(t);
