@@ -338,6 +338,15 @@ START_TEST(confirm_guards)
     v = ds_pgdb_value(db, exp_sql);
     ck_assert_str_eq(v, "4200");
     free(v);
+    /* a refused confirmation (the key changed meanwhile) still ends this
+     * runner's own lease */
+    ds_pgdb_sql(db, "UPDATE dashspec_state SET runner_id = last_runner,"    /* the put's runner: this writer */
+                    " lease_until = to_timestamp(1770890400 + 900)");
+    ck_assert_int_eq(ds_cache_confirm(w, &it, &c2, T0 + 660, 1000, &err, &d), DS_W_OK);
+    v = ds_pgdb_value(db, "SELECT (runner_id IS NULL) || ' ' || (extract(epoch FROM expires_at)::bigint - 1770890400)"
+                          " FROM dashspec_state JOIN dashboard_cache USING (cache_key)");
+    ck_assert_str_eq(v, "true 4200");
+    free(v);
     /* a newer value, then a late confirmation from an older run: the newer
      * value keeps its expiry and its state */
     ds_result r2 = {.json = "8", .len = 1, .entries = 1, .key_value = "{\"n\":1}"};

@@ -185,7 +185,13 @@ int ds_pg_confirm(ds_writer *b, const ds_item *it, const ds_result *r, int64_t n
     snprintf(n[2], 24, "%lld", (long long)add_sat(now, it->refresh));
     snprintf(n[3], 24, "%lld", (long long)add_sat(now, it->ttl));
     const char *v[7] = {it->key, n[0], n[1], n[2], n[3], r->key_value, w->runner};
-    return run(w, sql_confirm, 7, v, err, d);
+    int rc = run(w, sql_confirm, 7, v, err, d);
+    if (rc != DS_W_OK) return rc;
+    /* A refused confirmation (a newer write got there first) still ends this
+     * runner's lease, as a put would: others need not wait for its expiry. */
+    const char *lv[2] = {it->key, w->runner};
+    return run(w, "UPDATE dashspec_state SET runner_id = NULL, lease_until = NULL"
+                  " WHERE cache_key = $1 AND runner_id = $2", 2, lv, err, d);
 }
 
 int ds_pg_fail_item(ds_writer *b, const ds_item *it, int64_t failures, const char *error,
