@@ -87,8 +87,9 @@ int ds_pg_put(ds_writer *w, const ds_item *it, const ds_result *r, int64_t now,
 /* engine.h confirm: one statement, applied only while no other runner holds
  * a live lease, the stored refresh_key still is r->key_value and neither
  * the value nor the state is newer than now (so a late confirmation never
- * moves a newer value's expiry); otherwise it changes nothing but this
- * runner's own lease, which it releases (DS_W_OK either way). */
+ * moves a newer value's expiry); otherwise it changes nothing. A second
+ * statement then releases this runner's own lease either way. Results as
+ * put (DS_W_OK also when refused). */
 int ds_pg_confirm(ds_writer *w, const ds_item *it, const ds_result *r, int64_t now,
                   int64_t wait_ms, char **err, ds_diag *d);
 int ds_pg_fail_item(ds_writer *w, const ds_item *it, int64_t failures, const char *error,
