@@ -44,7 +44,8 @@ REF = "2026-02-12 10:00:00"
 BEGIN = "<!-- postgres: written by make bench-postgres (bench/bench_postgres.py) -->"
 END = "<!-- /postgres -->"
 # The session dashspec's connection sets up (engine/postgres/pg_conn.c).
-SESSION = ("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres';"
+SESSION = ("SELECT set_config('jit', 'off', false) FROM pg_settings WHERE name = 'jit' AND source = 'default';\n"
+           "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres';"
            " SET extra_float_digits = 1; SET client_encoding = 'UTF8';\n")
 # Skipped over when substituting: string literals, quoted identifiers,
 # comments and `::` casts; what is left as `:name` is a parameter.
@@ -182,10 +183,10 @@ def report(args, keys, med, times, loads, nrows, mach, splits):
         f"A runner claims an item only when one of its workers is about to compute it "
         f"(runtime/ds_sched.c), so two runners started together divide the items; each "
         f"runs with the default --jobs (the online CPUs, here {os.cpu_count()}). The floor "
-        f"is psql with the session settings dashspec makes (UTC, ISO dates), each parameter "
+        f"is psql with the session settings dashspec makes (UTC, ISO dates, JIT off unless configured), each parameter "
         f"substituted as the typed literal dashspec binds (`bigint`, `double precision`, "
         f"`text`, `:now` as `timestamptz`); dashspec additionally wraps each item in "
-        f"`BEGIN READ ONLY` / `SET LOCAL statement_timeout` / `COMMIT`, shapes the JSON and "
+        f"`BEGIN READ ONLY` / `SET LOCAL statement_timeout` / `ROLLBACK`, shapes the JSON and "
         f"writes value, state and history. Two runners can beat the floor only when the "
         f"machine has a second core to give them (the server runs one backend per runner).",
         END,

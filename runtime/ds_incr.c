@@ -133,7 +133,8 @@ bad:
 static int same(span a, span b) { return a.n == b.n && memcmp(a.p, b.p, a.n) == 0; }
 
 /* An x value as a time: a JSON string "YYYY-MM-DD", "... HH:MM" or
- * "... HH:MM:SS" ('T' allowed, a Z or ±HH:MM suffix converted). 0, or -1. */
+ * "... HH:MM:SS" ('T' allowed, a Z, ±HH:MM or ±HH suffix converted: ±HH is
+ * how PostgreSQL prints a timestamptz, "2026-02-12 10:00:00+00"). 0, or -1. */
 static int x_time(span x, int64_t *t)
 {
     char b[48];
@@ -143,6 +144,7 @@ static int x_time(span x, int64_t *t)
     b[n] = '\0';
     if (n == 10) strcpy(b + 10, " 00:00:00");
     else if (n == 16) strcpy(b + 16, ":00");
+    else if (n == 22 && (b[19] == '+' || b[19] == '-')) strcpy(b + 22, ":00");
     return ds_time_parse(b, t);
 }
 

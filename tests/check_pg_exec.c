@@ -376,6 +376,31 @@ END_TEST
 
 /* ---------------------------------------------------------------- migration */
 
+/* JIT is turned off for dashspec's sessions unless it was configured
+ * (engine/postgres/pg_conn.c, docs/postgres.md "Connecting"). */
+START_TEST(session_jit_off_unless_configured)
+{
+    DS_PG_REQUIRE();
+    PGconn *c = session();
+    PGresult *r = PQexec(c, "SHOW jit");
+    ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+    ck_assert_str_eq(PQgetvalue(r, 0, 0), "off");
+    PQclear(r);
+    PQfinish(c);
+    char *ci = ds_asprintf("%s options='-c jit=on'", ds_pg_test_conninfo());
+    ds_diag d;
+    ds_diag_init(&d);
+    c = ds_pg_connect(ci, &d);
+    ck_assert_ptr_nonnull(c);
+    r = PQexec(c, "SHOW jit");
+    ck_assert_str_eq(PQgetvalue(r, 0, 0), "on");
+    PQclear(r);
+    PQfinish(c);
+    ds_diag_free(&d);
+    free(ci);
+}
+END_TEST
+
 START_TEST(migration_twice)
 {
     DS_PG_REQUIRE();
@@ -561,6 +586,7 @@ Suite *pg_exec_suite(void)
     tcase_add_test(t, exec_writes_refused);
     tcase_add_test(t, exec_connection_lost);
     tcase_add_test(t, migration_twice);
+    tcase_add_test(t, session_jit_off_unless_configured);
     suite_add_tcase(s, t);
     t = tcase_create("schema");
     ds_pg_test_fixture(t);

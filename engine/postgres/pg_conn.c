@@ -13,9 +13,19 @@
  * (pg_sql.c: '' strings without backslash escapes) depend on. PostgreSQL 12+
  * prints the shortest exact text of a float when extra_float_digits > 0;
  * 1 is the default, set anyway so a server configured with 0 (15 rounded
- * digits) cannot lose precision. */
+ * digits) cannot lose precision.
+ *
+ * JIT is turned off unless someone chose it (postgresql.conf, ALTER
+ * ROLE/DATABASE, PGOPTIONS: pg_settings.source is then not 'default'):
+ * measured on the example at scale 12 (docs/postgres.md, "Benchmark"), it
+ * made hourly_throughput_48h 1.2 s instead of 0.1 s, and every parallel
+ * query after it in the same session ~2.5x slower (most likely each
+ * parallel worker then loads the leader's LLVM library). A dashboard's queries are
+ * recomputed every few minutes: JIT code is compiled again every time.
+ * The SELECT comes first so the last result is a SET's (COMMAND_OK). */
 static const char session_setup[] =
-    "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres';"
+    "SELECT set_config('jit', 'off', false) FROM pg_settings WHERE name = 'jit' AND source = 'default';"
+    " SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres';"
     " SET extra_float_digits = 1; SET client_encoding = 'UTF8';"
     " SET standard_conforming_strings = on";
 

@@ -279,7 +279,8 @@ static int pg_describe(ds_db *b, const char *query, ds_describe *out)
     ds_pg_ptype *types = calloc((size_t)q.nparams + 1, sizeof *types);
     if (!types) { r = -1; goto out; }
     for (int i = 0; i < q.nparams; i++)
-        types[i] = strcmp(q.names[i], "now") == 0 ? DS_PGP_TIMESTAMPTZ : DS_PGP_UNKNOWN;
+        types[i] = strcmp(q.names[i], "now") == 0 || strcmp(q.names[i], "since") == 0
+                   ? DS_PGP_TIMESTAMPTZ : DS_PGP_UNKNOWN;
     if (ds_pg_describe(db->c, &q, types, &pd, &e)) {
         int dberr = PQstatus(db->c) == CONNECTION_BAD || strncmp(e.sqlstate, "08", 2) == 0 ||
                     strncmp(e.sqlstate, "53", 2) == 0 || strncmp(e.sqlstate, "57", 2) == 0;
@@ -397,4 +398,5 @@ const ds_engine ds_postgres_engine = {
     .history_load = ds_pg_history_load,
     .history_totals = ds_pg_history_totals,
     .errmsg = pg_errmsg,
+    .confirm = ds_pg_confirm,
 };

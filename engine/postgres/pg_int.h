@@ -22,6 +22,7 @@ typedef struct pg_db {
     char *target;               /* the --db string, passwords redacted */
     int mode;                   /* DS_DB_* */
     char *err;                  /* the last error message (errmsg), malloc'd */
+    int fresh_cols;             /* 1: dashspec_state has migration 003's columns (pg_store.c) */
 } pg_db;
 
 /* Embedded copies of migrations/postgres/NNN-name.sql (scripts/embed.sh). */
@@ -71,8 +72,9 @@ void ds_pg_source_close(ds_exec *x);
 void ds_pg_source_busy_timeout(ds_exec *x, int64_t ms);
 void ds_pg_source_cancel_on(ds_exec *x, const volatile sig_atomic_t *sig, const atomic_int *flag);
 int ds_pg_exec_item(ds_exec *x, const ds_item *it, int64_t now, ds_result *out, char **err);
-/* The text values and types of it's parameters for q (:now as now);
- * vals[i] points into it or into nowbuf (32 bytes). 0, or -1 on OOM. */
+/* The text values and types of it's parameters for q (:now as now, :since
+ * as it->since or NULL when it is 0, both timestamptz); vals[i] points into
+ * it, nowbuf (32 bytes) or nums[i]. 0, or -1 on OOM. */
 int ds_pg_bind(const ds_pg_sql *q, const ds_item *it, int64_t now, char *nowbuf,
                ds_pg_ptype *types, const char **vals, char (*nums)[32]);
 
@@ -82,6 +84,14 @@ void ds_pg_writer_close(ds_writer *w);
 int ds_pg_writer_concurrent(const ds_writer *w);
 int ds_pg_put(ds_writer *w, const ds_item *it, const ds_result *r, int64_t now,
               int64_t wait_ms, char **err, ds_diag *d);
+/* engine.h confirm: one statement, applied only while no other runner holds
+ * a live lease, the stored refresh_key still is r->key_value and neither
+ * the value nor the state is newer than now (so a late confirmation never
+ * moves a newer value's expiry); otherwise it changes nothing. A second
+ * statement then releases this runner's own lease either way. Results as
+ * put (DS_W_OK also when refused). */
+int ds_pg_confirm(ds_writer *w, const ds_item *it, const ds_result *r, int64_t now,
+                  int64_t wait_ms, char **err, ds_diag *d);
 int ds_pg_fail_item(ds_writer *w, const ds_item *it, int64_t failures, const char *error,
                     int64_t duration_ms, int64_t now, int64_t next_attempt, int64_t wait_ms,
                     char **err, ds_diag *d);

@@ -7,7 +7,7 @@
  * (DS_T_RAW: numeric exact as printed, json/jsonb embedded), so max_rows and
  * max_bytes hold while rows arrive. The :name -> $n rewrite is cached per
  * item key; every parameter is sent typed (bigint, double precision, text,
- * boolean; :now as timestamptz).
+ * boolean; :now and :since as timestamptz, :since NULL unless it->since).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +99,15 @@ int ds_pg_bind(const ds_pg_sql *q, const ds_item *it, int64_t now, char *nowbuf,
             ds_pg_format_now(now, nowbuf);
             types[i] = DS_PGP_TIMESTAMPTZ;
             vals[i] = nowbuf;
+        } else if (strcmp(q->names[i], "since") == 0) {
+            /* incremental (runtime/ds_incr.c): typed like :now, NULL on a
+             * full compute; the compiler refuses a declared param "since" */
+            types[i] = DS_PGP_TIMESTAMPTZ;
+            vals[i] = NULL;
+            if (it->since > 0) {
+                ds_pg_format_now(it->since, nums[i]);
+                vals[i] = nums[i];
+            }
         } else if ((p = find_param(it, q->names[i]))) {
             switch (p->type) {
             case DS_PARAM_INT:

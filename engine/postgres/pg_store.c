@@ -1,7 +1,8 @@
 /*
  * pg_store.c — the PostgreSQL engine's stored plan and reads: plan_store
  * (one transaction under the advisory lock compile and migrate share),
- * plan_load, state_load (one query per table), and what get, status, clear
+ * plan_load, state_load (one query per table; the refresh_key and
+ * incremental columns of migration 003 too), and what get, status, clear
  * and explain read. Times are timestamptz in the tables and cross the
  * interface as int64 seconds (extract(epoch ...)); the text forms status and
  * get show are "YYYY-MM-DD HH:MM:SS" in UTC, as SQLite stores them.
@@ -196,31 +197,89 @@ static long find_item(const ds_plan *p, const char *key)
     return -1;
 }
 
+/* The keys of p's incremental items as a text[] literal ({"a","b"}), whose
+ * cached values state_load reads (runtime/ds_incr.c merges into them);
+ * NULL when there are none. *oom on failure. */
+static char *incremental_keys(const ds_plan *p, int *oom)
+{
+    ds_buf b;
+    ds_buf_init(&b);
+    for (size_t i = 0; i < p->n; i++) {
+        if (!p->items[i].inc_window) continue;
+        ds_buf_addc(&b, b.len ? ',' : '{');
+        ds_buf_addc(&b, '"');
+        for (const char *k = p->items[i].key; *k; k++) {
+            if (*k == '"' || *k == '\\') ds_buf_addc(&b, '\\');
+            ds_buf_addc(&b, *k);
+        }
+        ds_buf_addc(&b, '"');
+    }
+    if (b.len == 0 || b.oom) {
+        *oom = b.oom;
+        ds_buf_free(&b);
+        return NULL;
+    }
+    ds_buf_addc(&b, '}');
+    if (b.oom) { *oom = 1; ds_buf_free(&b); return NULL; }
+    return ds_buf_steal(&b);
+}
+
 static int load_cache(pg_db *db, const ds_plan *p, ds_item_state *st, ds_diag *d)
 {
-    PGresult *r = PQexec(db->c, "SELECT cache_key, extract(epoch FROM created_at)::bigint,"
-                                " extract(epoch FROM expires_at)::bigint FROM dashboard_cache");
+    int oom = 0;
+    char *keys = incremental_keys(p, &oom);
+    if (oom) return ds_fail(d, DS_DBERROR, "out of memory");
+    const char *v[1] = {keys};
+    PGresult *r = ds_pgq(db->c, "SELECT cache_key, extract(epoch FROM created_at)::bigint,"
+                                " extract(epoch FROM expires_at)::bigint,"
+                                " CASE WHEN cache_key = ANY ($1::text[]) THEN cache_value END"
+                                " FROM dashboard_cache", 1, v);
+    free(keys);
     if (ds_pgq_no_table(r)) { PQclear(r); return 0; }
     if (!ds_pgq_ok(r)) { ds_pgq_fail(db, r, "cannot read database", d); PQclear(r); return -1; }
-    for (int i = 0; i < PQntuples(r); i++) {
+    for (int i = 0; i < PQntuples(r) && !oom; i++) {
         long k = find_item(p, PQgetvalue(r, i, 0));
         if (k < 0) continue;
         for (size_t j = (size_t)k; j < p->n && strcmp(p->items[j].key, p->items[k].key) == 0; j++) {
             st[j].has_value = 1;
             st[j].created_at = ds_pgq_int(r, i, 1);
             st[j].expires_at = ds_pgq_int(r, i, 2);
+            if (!p->items[j].inc_window || PQgetisnull(r, i, 3)) continue;
+            free(st[j].value_json);
+            st[j].value_len = (size_t)PQgetlength(r, i, 3);
+            if (!(st[j].value_json = ds_strndup(PQgetvalue(r, i, 3), st[j].value_len))) oom = 1;
         }
     }
     PQclear(r);
-    return 0;
+    return oom ? ds_fail(d, DS_DBERROR, "out of memory") : 0;
+}
+
+/* 1 when dashspec_state has migration 003's columns (refresh_key_value,
+ * confirmed_at, last_full): a dry run reads a database a newer dashspec
+ * has not migrated yet. Remembered once seen (columns are never dropped). */
+static int has_fresh_columns(pg_db *db)
+{
+    static const char q[] = "SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass('dashspec_state')"
+                            " AND attname = 'last_full' AND NOT attisdropped";
+    if (db->fresh_cols) return 1;
+    PGresult *r = PQexec(db->c, q);
+    db->fresh_cols = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0;
+    PQclear(r);
+    return db->fresh_cols;
 }
 
 static int load_states(pg_db *db, const ds_plan *p, ds_item_state *st, ds_diag *d)
 {
-    PGresult *r = PQexec(db->c, "SELECT cache_key, extract(epoch FROM last_attempt)::bigint,"
-                                " extract(epoch FROM last_success)::bigint, last_duration_ms, entries,"
-                                " last_error, failures, spec_hash, last_runner, runner_id,"
-                                " extract(epoch FROM lease_until)::bigint, xmin::text FROM dashspec_state");
+    PGresult *r = PQexec(db->c, has_fresh_columns(db)
+        ? "SELECT cache_key, extract(epoch FROM last_attempt)::bigint,"
+          " extract(epoch FROM last_success)::bigint, last_duration_ms, entries,"
+          " last_error, failures, spec_hash, last_runner, runner_id,"
+          " extract(epoch FROM lease_until)::bigint, refresh_key_value,"
+          " extract(epoch FROM confirmed_at)::bigint, extract(epoch FROM last_full)::bigint, xmin::text FROM dashspec_state"
+        : "SELECT cache_key, extract(epoch FROM last_attempt)::bigint,"
+          " extract(epoch FROM last_success)::bigint, last_duration_ms, entries,"
+          " last_error, failures, spec_hash, last_runner, runner_id,"
+          " extract(epoch FROM lease_until)::bigint, NULL, NULL, NULL, xmin::text FROM dashspec_state");
     if (ds_pgq_no_table(r)) { PQclear(r); return 0; }
     if (!ds_pgq_ok(r)) { ds_pgq_fail(db, r, "cannot read database", d); PQclear(r); return -1; }
     int oom = 0;
@@ -243,7 +302,11 @@ static int load_states(pg_db *db, const ds_plan *p, ds_item_state *st, ds_diag *
         free(s->lease_runner);
         s->lease_runner = PQgetisnull(r, i, 10) ? NULL : ds_pgq_text(r, i, 9, &oom);
         s->lease_until = s->lease_runner ? ds_pgq_int(r, i, 10) : 0;
-        s->row_version = ds_pgq_int(r, i, 11);      /* ds_pg_claim compares it */
+        free(s->key_value);
+        s->key_value = ds_pgq_text(r, i, 11, &oom);
+        s->confirmed_at = ds_pgq_int(r, i, 12);
+        s->last_full = ds_pgq_int(r, i, 13);
+        s->row_version = ds_pgq_int(r, i, 14);      /* ds_pg_claim compares it */
     }
     PQclear(r);
     return oom ? ds_fail(d, DS_DBERROR, "out of memory") : 0;

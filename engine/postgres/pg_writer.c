@@ -1,6 +1,6 @@
 /*
  * pg_writer.c — the PostgreSQL engine's writer (engine/engine.h: writer_*,
- * put, fail, batches, record_run, data_version, plan_fingerprint). Each put
+ * put, confirm, fail, batches, record_run, data_version, plan_fingerprint). Each put
  * or fail is one statement (data-modifying CTEs: dashboard_cache,
  * dashspec_state and dashspec_history together), so it is atomic without a
  * transaction of its own and costs one round trip. A value never replaces a
@@ -9,7 +9,10 @@
  * may therefore write the same key in any order. Writing releases the item's
  * lease (runner_id, lease_until) and records last_runner; an older value,
  * which leaves the state row alone, still releases this runner's lease (a
- * second statement, in that case only).
+ * second statement, in that case only). A put stores the refresh_key's
+ * result with the value and last_full (incremental); a confirm (refresh_key
+ * unchanged) moves only the expiry, under guards that make it a no-op when
+ * another runner's newer write got there first.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,14 +37,17 @@ static const char sql_put[] =
     " created_at = excluded.created_at, expires_at = excluded.expires_at"
     " WHERE dashboard_cache.created_at <= excluded.created_at RETURNING 1),"
     " s AS (INSERT INTO dashspec_state (cache_key, last_attempt, last_success, last_duration_ms, entries,"
-    " last_error, failures, next_attempt, spec_hash, value_bytes, runner_id, lease_until, last_runner)"
+    " last_error, failures, next_attempt, spec_hash, value_bytes, runner_id, lease_until, last_runner,"
+    " refresh_key_value, confirmed_at, last_full)"
     " VALUES ($1, to_timestamp($3::bigint), to_timestamp($3::bigint), $5::bigint, $6::bigint, NULL, 0,"
-    " to_timestamp($7::bigint), $8, $9::bigint, NULL, NULL, $10)"
+    " to_timestamp($7::bigint), $8, $9::bigint, NULL, NULL, $10, $11, NULL, to_timestamp($12::bigint))"
     " ON CONFLICT (cache_key) DO UPDATE SET last_attempt = excluded.last_attempt,"
     " last_success = excluded.last_success, last_duration_ms = excluded.last_duration_ms,"
     " entries = excluded.entries, last_error = NULL, failures = 0, next_attempt = excluded.next_attempt,"
     " spec_hash = excluded.spec_hash, value_bytes = excluded.value_bytes, runner_id = NULL,"
-    " lease_until = NULL, last_runner = excluded.last_runner"
+    " lease_until = NULL, last_runner = excluded.last_runner,"
+    " refresh_key_value = excluded.refresh_key_value, confirmed_at = NULL,"
+    " last_full = coalesce(excluded.last_full, dashspec_state.last_full)"
     " WHERE dashspec_state.last_success IS NULL OR dashspec_state.last_success <= excluded.last_success"
     " RETURNING 1)"
     " INSERT INTO dashspec_history (at, cache_key, ok, duration_ms, entries, bytes, expires_at, error, runner_id)"
@@ -52,6 +58,21 @@ static const char sql_put[] =
  * left as it was): this runner's lease on the key still goes. */
 static const char sql_release[] =
     "UPDATE dashspec_state SET runner_id = NULL, lease_until = NULL WHERE cache_key = $1 AND runner_id = $2";
+
+/* refresh_key: the state first, under the guards (ds_pg_confirm's
+ * contract, pg_int.h), then the cache row's expiry only when the state
+ * took it. The state's row lock orders a confirm against a put of another
+ * runner; READ COMMITTED rechecks the guards on the row a put just wrote. */
+static const char sql_confirm[] =
+    "WITH s AS (UPDATE dashspec_state SET last_attempt = to_timestamp($2::bigint),"
+    " last_success = to_timestamp($2::bigint), confirmed_at = to_timestamp($2::bigint),"
+    " last_duration_ms = $3::bigint, failures = 0, last_error = NULL, next_attempt = to_timestamp($4::bigint),"
+    " runner_id = NULL, lease_until = NULL"
+    " WHERE cache_key = $1 AND refresh_key_value = $6"
+    " AND (runner_id IS NULL OR runner_id = $7 OR lease_until IS NULL OR lease_until <= to_timestamp($2::bigint))"
+    " AND (last_success IS NULL OR last_success <= to_timestamp($2::bigint)) RETURNING 1)"
+    " UPDATE dashboard_cache SET expires_at = to_timestamp($5::bigint)"
+    " WHERE cache_key = $1 AND created_at <= to_timestamp($2::bigint) AND EXISTS (SELECT 1 FROM s)";
 
 static const char sql_fail[] =
     "WITH s AS (INSERT INTO dashspec_state (cache_key, last_attempt, last_error, failures, next_attempt,"
@@ -151,9 +172,11 @@ int ds_pg_put(ds_writer *b, const ds_item *it, const ds_result *r, int64_t now,
     snprintf(n[3], 24, "%lld", (long long)r->entries);
     snprintf(n[4], 24, "%lld", (long long)add_sat(now, it->refresh));
     snprintf(n[5], 24, "%lld", (long long)r->len);
-    const char *v[10] = {it->key, r->json, n[0], n[1], n[2], n[3], n[4], it->hash, n[5], w->runner};
+    /* last_full: now for a full compute, else NULL (the stored one stays) */
+    const char *v[12] = {it->key, r->json, n[0], n[1], n[2], n[3], n[4], it->hash, n[5], w->runner,
+                         r->key_value, r->full ? n[0] : NULL};
     w->version++;
-    PGresult *q = ds_pgq(w->db->c, sql_put, 10, v);
+    PGresult *q = ds_pgq(w->db->c, sql_put, 12, v);
     if (!ds_pgq_ok(q)) {
         int rc = classify(w, q, err, d);
         PQclear(q);
@@ -164,6 +187,29 @@ int ds_pg_put(ds_writer *b, const ds_item *it, const ds_result *r, int64_t now,
     if (newer) return DS_W_OK;
     const char *rv[2] = {it->key, w->runner};
     return run(w, sql_release, 2, rv, err, d);
+}
+
+int ds_pg_confirm(ds_writer *b, const ds_item *it, const ds_result *r, int64_t now,
+                  int64_t wait_ms, char **err, ds_diag *d)
+{
+    pg_writer *w = (pg_writer *)b;
+    (void)wait_ms;
+    if (!r->key_value) {        /* nothing to compare with: never confirm blindly */
+        *err = ds_strdup("a confirmation needs the refresh_key's result");
+        return DS_W_ITEM;
+    }
+    char n[4][24];
+    snprintf(n[0], 24, "%lld", (long long)now);
+    snprintf(n[1], 24, "%lld", (long long)r->duration_ms);
+    snprintf(n[2], 24, "%lld", (long long)add_sat(now, it->refresh));
+    snprintf(n[3], 24, "%lld", (long long)add_sat(now, it->ttl));
+    const char *v[7] = {it->key, n[0], n[1], n[2], n[3], r->key_value, w->runner};
+    int rc = run(w, sql_confirm, 7, v, err, d);
+    if (rc != DS_W_OK) return rc;
+    /* A refused confirmation (a newer write got there first) still ends this
+     * runner's lease, as a put would: others need not wait for its expiry. */
+    const char *lv[2] = {it->key, w->runner};
+    return run(w, sql_release, 2, lv, err, d);
 }
 
 int ds_pg_fail_item(ds_writer *b, const ds_item *it, int64_t failures, const char *error,
