@@ -496,6 +496,65 @@ START_TEST(a_killed_worker_fails_only_its_item)
 }
 END_TEST
 
+/* Waits until pid has burnt ms of CPU since the first look. */
+static void await_cpu(pid_t pid, long ms, const struct timespec *t0)
+{
+    long first = -1, t = 0;
+    for (;;) {
+        ck_assert_msg(elapsed_ms(t0) < GUARD_MS, "the worker never ran");
+        char comm[32];
+        pid_t pp;
+        ck_assert_msg(proc_stat(pid, comm, &pp, &t) == 0, "the worker %d is gone", (int)pid);
+        if (first < 0) first = t;
+        if ((t - first) * 1000 / sysconf(_SC_CLK_TCK) >= ms) return;
+        msleep(20);
+    }
+}
+
+/* SIGTERM while a worker spins in one function call (printf, timeout 1h):
+ * the run ends within a second (exit 143), records nothing for the item,
+ * and neither the worker nor the spawner outlives it. */
+START_TEST(a_signal_ends_a_run_and_its_workers)
+{
+    free(ds_write(dir, "specs/s.yaml",
+                  "version: 1\ndefaults: { ttl: 1m, timeout: 1h }\nmetrics:\n"
+                  "  - key: a_spin\n    shape: scalar\n    query: SELECT length(printf('%.*c', 2000000000, 'x'))\n"));
+    xproc p;
+    grun(&p, XARGS("compile", "--db", db, "--specs", specs), "compile");
+    ck_assert_msg(p.status == 0, "compile: %d %s", p.status, p.err);
+    xfree(&p);
+    pid_t run = xspawn(XARGS("run", "--db", db, "--now", NOW), NULL, NULL, NULL, NULL);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pid_t w;
+    while (!(w = find_worker(run))) {
+        ck_assert_msg(elapsed_ms(&t0) < GUARD_MS, "no worker started");
+        msleep(10);
+    }
+    char comm[32];
+    pid_t spawner;
+    long t;
+    ck_assert_int_eq(proc_stat(w, comm, &spawner, &t), 0);
+    await_cpu(w, 200, &t0);
+    kill(run, SIGTERM);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int st = guarded_wait(run, "run after SIGTERM");
+    long ms = elapsed_ms(&t0);
+    ck_assert_msg(st == 128 + SIGTERM, "exit %d", st);
+    ck_assert_msg(ms < 1000, "took %ld ms to end", ms);
+    const pid_t pids[] = {w, spawner};
+    for (int i = 0; i < 2; i++) {
+        pid_t pp;
+        while (proc_stat(pids[i], comm, &pp, &t) == 0 && (strcmp(comm, "dashspec-query") == 0 ||
+                                                          strcmp(comm, "dashspec-spawn") == 0)) {
+            ck_assert_msg(elapsed_ms(&t0) < GUARD_MS, "%s %d outlived the run", comm, (int)pids[i]);
+            msleep(10);
+        }
+    }
+    assert_xq(db, "SELECT count(*) FROM dashspec_state WHERE cache_key = 'a_spin'", "0");
+}
+END_TEST
+
 Suite *worker_suite(void)
 {
     Suite *s = suite_create("worker");
@@ -512,6 +571,7 @@ Suite *worker_suite(void)
     tcase_add_test(slow, a_function_call_past_its_timeout_is_killed);
     tcase_add_test(slow, a_memory_bomb_grows_a_worker_not_the_writer);
     tcase_add_test(slow, a_killed_worker_fails_only_its_item);
+    tcase_add_test(slow, a_signal_ends_a_run_and_its_workers);
     suite_add_tcase(s, slow);
     return s;
 }

@@ -113,6 +113,14 @@ static void sp_stop(void)
     sp_ndead = 0;
 }
 
+/* The spawner stopped answering (killed from outside): forget it; the next
+ * source_open (single-threaded again) starts a new one. sp_mu held. */
+static void sp_lost(void)
+{
+    if (sp_pid > 0) kill(sp_pid, SIGKILL);
+    sp_stop();
+}
+
 static void sp_note_dead(pid_t pid, int status)
 {
     if (sp_ndead == NDEAD) {
@@ -175,12 +183,20 @@ static int sp_spawn(const char *path, pid_t *pid, int *fd, char **e)
     memcpy(msg + 1, path, n);
     ssize_t w = sp_fd < 0 ? -1 : send(sp_fd, msg, n + 1, MSG_NOSIGNAL);
     free(msg);
-    if (w != (ssize_t)(n + 1)) { *e = ds_strdup("cannot start a query worker: the spawner is gone"); goto out; }
+    if (w != (ssize_t)(n + 1)) {
+        if (sp_fd >= 0) sp_lost();
+        *e = ds_strdup("cannot start a query worker: the spawner is gone");
+        goto out;
+    }
     int64_t deadline = mono_ms() + REAP_MS;
     for (;;) {
         ds_spawn_msg m;
         int r = sp_recv(&m, fd, deadline);
-        if (r <= 0) { *e = ds_strdup("cannot start a query worker: the spawner does not answer"); goto out; }
+        if (r <= 0) {
+            sp_lost();
+            *e = ds_strdup("cannot start a query worker: the spawner does not answer");
+            goto out;
+        }
         if (m.kind != 'W') continue;
         if (m.err || *fd < 0) {
             if (*fd >= 0) close(*fd);
@@ -334,7 +350,7 @@ static int start_worker(sq_iso *x, int64_t deadline, char **e, int *st)
 {
     *st = DS_DBERROR;
     if (sp_spawn(x->path, &x->pid, &x->fd, e)) return -1;
-    ds_wire_head h;
+    ds_wire_head h = {0, 0, 0, 0};
     char *body = NULL;
     io_result w = recv_reply(x, &h, &body, 1 << 20, deadline);
     if (w == IO_OK && h.status == DS_WIRE_OK) {

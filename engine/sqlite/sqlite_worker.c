@@ -179,7 +179,8 @@ static void worker_main(int fd, const char *path, pid_t spawner)
     }
     ds_diag_free(&d);
     if (reply(fd, DS_WIRE_OK, 0, 0, NULL, 0) == 0) serve(fd, x);
-    /* The statement cache and the connection go with the process. */
+    /* Its own connection only: the inherited ones stay as they are. */
+    ds_sqlite_source_close(x);
     _exit(0);
 }
 
