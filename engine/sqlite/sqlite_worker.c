@@ -40,6 +40,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "sqlite_pool.h"
@@ -106,14 +107,21 @@ static int read_all(int fd, void *p, size_t n)
 
 /* ---------------------------------------------------------------- the worker */
 
-/* Sends one reply: head and bytes. -1 when the writer is gone. */
+/* Sends one reply: head and bytes, in one call when the socket takes them
+ * (one wakeup of the writer, not two). -1 when the writer is gone. */
 static int reply(int fd, int status, int64_t entries, int64_t ms, const char *p, size_t n)
 {
     ds_wire_head h = {status, entries, ms, n};
     unsigned char head[DS_WIRE_HEAD];
     ds_wire_head_encode(head, &h);
-    if (write_all(fd, head, sizeof head)) return -1;
-    return n ? write_all(fd, p, n) : 0;
+    struct iovec v[2] = {{head, sizeof head}, {(void *)p, n}};
+    ssize_t k;
+    while ((k = writev(fd, v, n ? 2 : 1)) < 0 && errno == EINTR) {}
+    if (k < 0) return -1;
+    if ((size_t)k < sizeof head)
+        return write_all(fd, head + k, sizeof head - (size_t)k) || (n && write_all(fd, p, n)) ? -1 : 0;
+    size_t done = (size_t)k - sizeof head;
+    return done < n ? write_all(fd, p + done, n - done) : 0;
 }
 
 /* The address space this process uses now, in bytes; 0 when unknown. */
