@@ -390,7 +390,12 @@ int ds_sqlite_exec_item(ds_exec *b, const ds_item *it, int64_t now, ds_result *o
          * fails with "out of memory"), never in the writer. */
         struct rlimit rl;
         if (getrlimit(RLIMIT_AS, &rl) == 0) {
-            rlim_t want = (rlim_t)(as_base + (cap > 0 ? cap : 0) + 2 * mb + DS_AS_SLACK);
+            int64_t w = as_base + (cap > 0 ? cap : 0) + 2 * mb + DS_AS_SLACK;
+            /* Never below what an earlier, larger item left mapped (freed
+             * memory libc keeps): that would fail this item for it. */
+            int64_t now_as = ds_sqlite_address_space();
+            if (now_as + DS_AS_SLACK > w) w = now_as + DS_AS_SLACK;
+            rlim_t want = (rlim_t)w;
             rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max ? rl.rlim_max : want;
             setrlimit(RLIMIT_AS, &rl);
         }

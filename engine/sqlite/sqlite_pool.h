@@ -77,6 +77,9 @@ void ds_sqlite_spawner_main(int fd, pid_t writer) __attribute__((noreturn));
  * use, and RLIMIT_AS follows it (as_base: the address space the worker had
  * before its first query, 0 = no RLIMIT_AS). */
 void ds_sqlite_exec_private(int64_t as_base);
+/* sqlite_worker.c: the address space this process uses now, in bytes (0
+ * when /proc cannot say). */
+int64_t ds_sqlite_address_space(void);
 
 /* sqlite_lock.c: closes, in a child, the descriptors of run locks this
  * process holds, so a killed writer's lock dies with it and not with its

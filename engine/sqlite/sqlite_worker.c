@@ -124,8 +124,7 @@ static int reply(int fd, int status, int64_t entries, int64_t ms, const char *p,
     return done < n ? write_all(fd, p + done, n - done) : 0;
 }
 
-/* The address space this process uses now, in bytes; 0 when unknown. */
-static int64_t address_space(void)
+int64_t ds_sqlite_address_space(void)
 {
     FILE *f = fopen("/proc/self/statm", "r");
     unsigned long pages = 0;
@@ -176,7 +175,7 @@ static void worker_main(int fd, const char *path, pid_t spawner)
 {
     if (tie_to(spawner, "dashspec-query")) _exit(0);
     child_signals();
-    ds_sqlite_exec_private(address_space());
+    ds_sqlite_exec_private(ds_sqlite_address_space());
     ds_diag d;
     ds_diag_init(&d);
     ds_exec *x = ds_sqlite_source_open(path, &d);
