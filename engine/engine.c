@@ -220,6 +220,13 @@ ds_exec *ds_exec_new(const char *target, ds_diag *d)
     return e ? e->source_open(target, d) : NULL;
 }
 
+ds_exec *ds_exec_new_isolated(const char *target, ds_diag *d)
+{
+    const ds_engine *e = ds_engine_for(target, d);
+    if (!e) return NULL;
+    return e->source_open_isolated ? e->source_open_isolated(target, d) : e->source_open(target, d);
+}
+
 void ds_exec_free(ds_exec *x)
 {
     if (x) x->eng->source_close(x);

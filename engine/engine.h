@@ -142,6 +142,12 @@ struct ds_engine {
 
     /* Sources: execute items (runtime/ds_runtime.h, runtime/ds_cache.h). */
     ds_exec *(*source_open)(const char *target, ds_diag *d);
+    /* OPTIONAL (NULL: source_open): a source whose queries run where they
+     * can be killed, so an item's timeout is a hard wall and its memory is
+     * not the caller's (`run` uses it; SQLite: a worker process per source,
+     * sqlite_pool.c). The same operations below apply to it. It may fork:
+     * call it while no other thread of the process uses the engine. */
+    ds_exec *(*source_open_isolated)(const char *target, ds_diag *d);
     void (*source_close)(ds_exec *x);
     void (*source_busy_timeout)(ds_exec *x, int64_t ms);
     void (*source_cancel_on)(ds_exec *x, const volatile sig_atomic_t *sig, const atomic_int *flag);

@@ -203,7 +203,8 @@ static int open_execs(runner *R, int n)
                     : ds_engine_is_postgres(R->o->db_path) ? R->o->db_path : ds_db_path(R->db);
     for (int i = 0; i < n; i++) {
         if (R->ex[i]) continue;
-        if (!(R->ex[i] = ds_exec_new(src, R->d))) return -1;
+        /* The writer never runs spec SQL: each source is a worker process. */
+        if (!(R->ex[i] = ds_exec_new_isolated(src, R->d))) return -1;
         ds_exec_busy_timeout(R->ex[i], R->busy_ms);
     }
     return 0;

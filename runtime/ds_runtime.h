@@ -66,6 +66,13 @@ typedef struct ds_exec ds_exec;  /* one read-only connection and its prepared st
 /* Opens db_path read-only for running spec queries (authorizer: reads and
  * functions only). NULL on failure, reported into d (DS_DBERROR). */
 ds_exec *ds_exec_new(const char *db_path, ds_diag *d);
+/* The same, but its queries run where they can be killed (SQLite: in a
+ * worker process, engine/sqlite/sqlite_pool.c): the item's timeout is a
+ * hard wall, a crash or a memory bomb fails only the item, and the caller's
+ * process never runs spec SQL. `run` uses it; preview, the tests and the
+ * fuzz harness use ds_exec_new. It may fork: call it while no other thread
+ * uses the engine (ds_run opens its sources before its threads start). */
+ds_exec *ds_exec_new_isolated(const char *db_path, ds_diag *d);
 void ds_exec_free(ds_exec *x);
 /* Runs one item at time `now`: binds params and :now, enforces timeout and
  * limits, shapes the rows. 0 ok (out filled), -1 with *err (malloc'd). */

@@ -42,6 +42,7 @@ const ds_engine ds_sqlite_engine = {
     .state_load = ds_sqlite_state_load,
     .configure = ds_sqlite_configure,
     .source_open = ds_sqlite_source_open,
+    .source_open_isolated = ds_sqlite_pool_open,
     .source_close = ds_sqlite_source_close,
     .source_busy_timeout = ds_sqlite_source_busy_timeout,
     .source_cancel_on = ds_sqlite_source_cancel_on,

@@ -12,16 +12,24 @@
  * SQLITE_LIMIT_LENGTH, so `hex(zeroblob(400000000))` fails at once instead of
  * allocating. Rows go straight into the shaper; the statement is reset
  * whatever happens, so no read lock outlives an item.
+ *
+ * `run` does not call this executor in its own process: each of its sources
+ * is a worker process (sqlite_pool.c, sqlite_worker.c) that runs this code
+ * for one item at a time, with its heap cap and RLIMIT_AS sized per item
+ * (ds_sqlite_exec_private). preview, the tests and the fuzz harness call it
+ * in-process. The public source operations below pass a worker's handle on
+ * to sqlite_pool.c.
  */
 #include <limits.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "ds_htab.h"
 #include "ds_vec.h"
-#include "sqlite_int.h"
+#include "sqlite_pool.h"
 
 /* One prepared statement, found by the item's key. */
 typedef struct slot {
@@ -32,6 +40,7 @@ typedef struct slot {
 
 typedef struct sq_exec {
     ds_exec base;                       /* base.eng == &ds_sqlite_engine */
+    int isolated;                       /* 0 (sqlite_int.h sq_source) */
     ds_db *db;
     sqlite3 *h;
     ds_sqlite_auth auth;                   /* the authorizer's first refusal */
@@ -63,6 +72,22 @@ typedef struct sq_exec {
 
 static pthread_mutex_t heap_mu = PTHREAD_MUTEX_INITIALIZER;
 static sqlite3_int64 heap_conns, heap_len, heap_set;
+/* In a query worker (ds_sqlite_exec_private): the process runs one item at a
+ * time, so its caps follow each item's own limits; as_base is the address
+ * space it had before its first query (0: leave RLIMIT_AS alone). */
+static int heap_private;
+static int64_t as_base;
+/* RLIMIT_AS beyond the SQLite heap cap: the shaper's buffers (a value of up
+ * to max_bytes, and its growth), the worker's stack and libc's own. */
+#define DS_AS_SLACK ((int64_t)64 << 20)
+
+void ds_sqlite_exec_private(int64_t base)
+{
+    heap_private = 1;
+    as_base = base;
+    heap_conns = 0;         /* the writer's count, inherited with its memory */
+    heap_len = 0;
+}
 
 /* Adjusts the process's SQLite heap cap by dconn executors and a length
  * limit now in use. A cap someone else set (an embedding program) is kept. */
@@ -70,7 +95,7 @@ static sqlite3_int64 heap_update(int dconn, int64_t len)
 {
     pthread_mutex_lock(&heap_mu);
     heap_conns += dconn;
-    if (len > heap_len) heap_len = len;
+    if (len > heap_len || (heap_private && len > 0)) heap_len = len;
     sqlite3_int64 want = DS_HEAP_BASE + heap_conns * DS_HEAP_PER_CONN + 2 * heap_len;
     sqlite3_int64 cur = sqlite3_hard_heap_limit64(-1);
     if ((cur == 0 || cur == heap_set) && cur != want) heap_set = sqlite3_hard_heap_limit64(want) >= 0 ? want : heap_set;
@@ -110,6 +135,12 @@ void ds_sqlite_configure(void)
     sqlite3_config(SQLITE_CONFIG_PMASZ, 64);
 }
 
+/* Is b a handle on a worker process (sqlite_pool.c)? */
+static int isolated(const ds_exec *b)
+{
+    return ((const sq_source *)b)->isolated;
+}
+
 ds_exec *ds_sqlite_source_open(const char *db_path, ds_diag *d)
 {
     ds_db *db = NULL;
@@ -139,6 +170,7 @@ void ds_sqlite_source_close(ds_exec *b)
 {
     sq_exec *x = (sq_exec *)b;
     if (!x) return;
+    if (isolated(b)) { ds_sqlite_pool_close(b); return; }
     for (size_t i = 0; i < x->nslots; i++) {
         sqlite3_finalize(x->slots[i].st);
         free(x->slots[i].key);
@@ -156,12 +188,14 @@ void ds_sqlite_source_close(ds_exec *b)
 void ds_sqlite_source_busy_timeout(ds_exec *b, int64_t ms)
 {
     sq_exec *x = (sq_exec *)b;
+    if (isolated(b)) { ds_sqlite_pool_busy_timeout(b, ms); return; }
     ds_db_busy_timeout(x->db, ms < 0 ? 0 : ms);
 }
 
 void ds_sqlite_source_cancel_on(ds_exec *b, const volatile sig_atomic_t *sig, const atomic_int *flag)
 {
     sq_exec *x = (sq_exec *)b;
+    if (isolated(b)) { ds_sqlite_pool_cancel_on(b, sig, flag); return; }
     x->cancel_sig = sig;
     x->cancel_flag = flag;
 }
@@ -327,6 +361,7 @@ static inline int fill_row(sq_exec *x, sqlite3_stmt *st, int ncols, const unsign
 
 int ds_sqlite_exec_item(ds_exec *b, const ds_item *it, int64_t now, ds_result *out, char **err)
 {
+    if (isolated(b)) return ds_sqlite_pool_exec(b, it, now, out, err);
     sq_exec *x = (sq_exec *)b;
     int64_t t0 = mono_ns();
     ds_shaper *sh = NULL;
@@ -348,7 +383,23 @@ int ds_sqlite_exec_item(ds_exec *b, const ds_item *it, int64_t now, ds_result *o
     if (lim < DS_MIN_LENGTH_LIMIT) lim = DS_MIN_LENGTH_LIMIT;
     sqlite3_limit(x->h, SQLITE_LIMIT_LENGTH, (int)lim);
     x->lenlim = lim;
-    heap_update(0, lim);
+    sqlite3_int64 cap = heap_update(0, lim);
+    if (heap_private && as_base > 0) {
+        /* The worker's whole address space, not only SQLite's heap: what
+         * escapes the heap cap still stops here (malloc fails, the item
+         * fails with "out of memory"), never in the writer. */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_AS, &rl) == 0) {
+            int64_t w = as_base + (cap > 0 ? cap : 0) + 2 * mb + DS_AS_SLACK;
+            /* Never below what an earlier, larger item left mapped (freed
+             * memory libc keeps): that would fail this item for it. */
+            int64_t now_as = ds_sqlite_address_space();
+            if (now_as + DS_AS_SLACK > w) w = now_as + DS_AS_SLACK;
+            rlim_t want = (rlim_t)w;
+            rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max ? rl.rlim_max : want;
+            setrlimit(RLIMIT_AS, &rl);
+        }
+    }
 
     int ncols = sqlite3_column_count(st);
     if (ensure_cells(x, ncols)) { e = ds_strdup("out of memory"); goto out; }

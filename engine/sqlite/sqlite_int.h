@@ -10,7 +10,11 @@
  *   sqlite_migrate.c  dashspec's migrations, schema scripts
  *   sqlite_auth.c     the read-only authorizer of spec queries
  *   sqlite_bind.c     binding params and :now
- *   sqlite_exec.c     sources: running items, rows -> the shaper
+ *   sqlite_exec.c     sources: running items, rows -> the shaper (in-process,
+ *                     and inside each query worker)
+ *   sqlite_pool.c     isolated sources: each item runs in a worker process
+ *   sqlite_worker.c   the spawner and the worker processes (sqlite_pool.h)
+ *   sqlite_wire.c     what crosses the worker's socket
  *   sqlite_writer.c   the writer: values, failures, run records, batches
  *   sqlite_state.c    state_load: cache and state rows of the plan's items
  *   sqlite_plan.c     plan_store, plan_load
@@ -77,13 +81,31 @@ int ds_sqlite_migrated(ds_db *db);
 int ds_sqlite_migrate(ds_db *db, ds_diag *d);
 int ds_sqlite_exec_script(ds_db *db, const char *name, const char *sql, ds_diag *d);
 
-/* sqlite_exec.c */
+/* A source: both kinds start alike, so the source operations of the table
+ * (sqlite_exec.c) can tell an in-process executor from a handle on a worker
+ * process (sqlite_pool.c). */
+typedef struct sq_source {
+    ds_exec base;               /* base.eng == &ds_sqlite_engine */
+    int isolated;               /* 1: sqlite_pool.c's sq_iso */
+} sq_source;
+
+/* sqlite_exec.c: the table's source operations (an isolated source is passed
+ * on to sqlite_pool.c). */
 void ds_sqlite_configure(void);
 ds_exec *ds_sqlite_source_open(const char *db_path, ds_diag *d);
 void ds_sqlite_source_close(ds_exec *x);
 void ds_sqlite_source_busy_timeout(ds_exec *x, int64_t ms);
 void ds_sqlite_source_cancel_on(ds_exec *x, const volatile sig_atomic_t *sig, const atomic_int *flag);
 int ds_sqlite_exec_item(ds_exec *x, const ds_item *it, int64_t now, ds_result *out, char **err);
+
+/* sqlite_pool.c: engine.h's source_open_isolated, and the source operations
+ * on the handle it returns (ds_sqlite_pool_close(NULL) only drops the
+ * reference an open took on the spawner). */
+ds_exec *ds_sqlite_pool_open(const char *path, ds_diag *d);
+void ds_sqlite_pool_close(ds_exec *x);
+void ds_sqlite_pool_busy_timeout(ds_exec *x, int64_t ms);
+void ds_sqlite_pool_cancel_on(ds_exec *x, const volatile sig_atomic_t *sig, const atomic_int *flag);
+int ds_sqlite_pool_exec(ds_exec *x, const ds_item *it, int64_t now, ds_result *out, char **err);
 
 /* sqlite_writer.c */
 ds_writer *ds_sqlite_writer_open(ds_db *db, ds_diag *d);

@@ -10,12 +10,26 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "sqlite_int.h"
+#include "sqlite_pool.h"
 
 typedef struct sq_lock {
     ds_lock base;
     int fd;
 } sq_lock;
+
+/* The descriptors of the locks this process holds, for the children that
+ * must not keep them (sqlite_worker.c): a copy of the descriptor would hold
+ * the flock after a kill -9 of the run. A process holds one lock, tests a
+ * few. Changed only by the thread that runs dashspec's commands. */
+#define MAX_HELD 16
+static int held[MAX_HELD];
+static int nheld;
+
+void ds_sqlite_lock_drop_inherited(void)
+{
+    for (int i = 0; i < nheld; i++) close(held[i]);
+    nheld = 0;
+}
 
 int ds_sqlite_lock(const char *path, ds_lock **out, ds_diag *d)
 {
@@ -60,6 +74,7 @@ int ds_sqlite_lock(const char *path, ds_lock **out, ds_diag *d)
     }
     l->base.eng = &ds_sqlite_engine;
     l->fd = fd;
+    if (nheld < MAX_HELD) held[nheld++] = fd;
     *out = &l->base;
     return 0;
 }
@@ -68,6 +83,8 @@ void ds_sqlite_unlock(ds_lock *base)
 {
     sq_lock *l = (sq_lock *)base;
     if (!l) return;
+    for (int i = 0; i < nheld; i++)
+        if (held[i] == l->fd) { held[i] = held[--nheld]; break; }
     close(l->fd);
     free(l);
 }

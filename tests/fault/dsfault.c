@@ -346,6 +346,13 @@ static long env_long(const char *name, long dflt)
     return s && *s ? strtol(s, NULL, 10) : dflt;
 }
 
+/* In a forked child: no faults (see the constructor). */
+static void dsf_child(void)
+{
+    fail_at = 0;
+    io_after = -1;
+}
+
 __attribute__((constructor)) static void dsf_init(void)
 {
     const char *only = getenv("DSF_ONLY");
@@ -375,6 +382,10 @@ __attribute__((constructor)) static void dsf_init(void)
     }
     fail_at = env_long("DSF_MALLOC_FAIL", 0);
     sticky = env_long("DSF_MALLOC_STICKY", 0) != 0;
+    /* Faults are the started process's: a forked child (run's query workers,
+     * engine/sqlite/sqlite_worker.c) would otherwise fail its own Nth
+     * allocation or read too, with a counter copied at the fork. */
+    pthread_atfork(NULL, NULL, dsf_child);
     loaded = 1;
 }
 
