@@ -77,7 +77,7 @@ static char *scratch(void)
     int vg = getenv("DS_VALGRIND") && strcmp(getenv("DS_VALGRIND"), "1") == 0;
     char wrapper[8192];
     snprintf(wrapper, sizeof wrapper, "#!/bin/sh\nexec %s'%s' \"$@\"\n",
-             vg ? "valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite " : "",
+             vg ? "valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite " : "",
              bin);
     free(ds_write(t, "bin/dashspec", wrapper));
     char path[4096];

@@ -77,6 +77,7 @@ static __attribute__((unused)) void xexec(const char *const *argv, const char *c
         av[k++] = "--error-exitcode=99";
         av[k++] = "--leak-check=full";
         av[k++] = "--errors-for-leak-kinds=definite";
+        av[k++] = "--show-leak-kinds=definite";    /* as ds_proc_run: query workers */
         av[k++] = "--soname-synonyms=somalloc=nouserintercepts";
     }
     av[k++] = bin;
