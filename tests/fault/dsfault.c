@@ -169,8 +169,17 @@ static int resolve_alloc(void)
     return next_malloc != NULL;
 }
 
+/* 1 once this thread runs code of the program: the main thread from the
+ * constructor, a new thread from its start routine (start_tramp). What a
+ * thread allocates before that is the thread library's or a sanitizer's
+ * setup (ASan's thread start calls pthread_getattr_np, which allocates, and
+ * aborts the process on its failure): not dashspec's, never failed, not
+ * counted. initial-exec: reading it never allocates (malloc calls it). */
+static __thread int thread_ready __attribute__((tls_model("initial-exec")));
+
 static int fail_now(void)
 {
+    if (!thread_ready) return 0;
     if (!loaded || !fail_at) {
         if (loaded) atomic_fetch_add(&nallocs, 1);
         return 0;
@@ -346,6 +355,32 @@ static long env_long(const char *name, long dflt)
     return s && *s ? strtol(s, NULL, 10) : dflt;
 }
 
+/* pthread_create: the start routine runs behind start_tramp, which marks
+ * the thread ready first (see thread_ready). */
+typedef struct dsf_start { void *(*fn)(void *); void *arg; } dsf_start;
+
+static void *start_tramp(void *p)
+{
+    dsf_start st = *(dsf_start *)p;
+    next_free(p);
+    thread_ready = 1;
+    return st.fn(st.arg);
+}
+
+static int (*real_pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+
+int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+    if (!resolve_alloc()) return EAGAIN;
+    dsf_start *st = next_malloc(sizeof *st);    /* the shim's own: never failed or tracked */
+    if (!st) return EAGAIN;
+    st->fn = fn;
+    st->arg = arg;
+    int rc = REAL(real_pthread_create, "pthread_create")(t, attr, start_tramp, st);
+    if (rc) next_free(st);
+    return rc;
+}
+
 /* In a forked child: no faults (see the constructor). */
 static void dsf_child(void)
 {
@@ -380,6 +415,7 @@ __attribute__((constructor)) static void dsf_init(void)
         io_errno = e && strcmp(e, "EIO") == 0 ? EIO : ENOSPC;
         io_grow = env_long("DSF_IO_GROW", 0) != 0;
     }
+    thread_ready = 1;
     fail_at = env_long("DSF_MALLOC_FAIL", 0);
     sticky = env_long("DSF_MALLOC_STICKY", 0) != 0;
     /* Faults are the started process's: a forked child (run's query workers,
