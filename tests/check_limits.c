@@ -43,26 +43,6 @@ static long elapsed_ms(const struct timespec *t0)
     return (t.tv_sec - t0->tv_sec) * 1000L + (t.tv_nsec - t0->tv_nsec) / 1000000L;
 }
 
-/* Waits for pid at most guard_ms; a child still running then is killed and
- * the test fails (it hung). Returns its exit code or 128+signal. */
-static int guarded_wait(pid_t pid, long guard_ms, const char *what)
-{
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        int st = 0;
-        pid_t r = waitpid(pid, &st, WNOHANG);
-        if (r == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        ck_assert_msg(r == 0 || errno == EINTR, "waitpid: %s", strerror(errno));
-        if (elapsed_ms(&t0) > guard_ms) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-            ck_abort_msg("%s: still running after %ld ms (hangs)", what, guard_ms);
-        }
-        msleep(10);
-    }
-}
-
 /* Runs argv under the hang guard; stderr into p->err. */
 static void grun(xproc *p, const char *const *argv, const char *what)
 {
@@ -70,7 +50,7 @@ static void grun(xproc *p, const char *const *argv, const char *what)
     snprintf(out, sizeof out, "%s/.g.out", dir);
     snprintf(err, sizeof err, "%s/.g.err", dir);
     pid_t pid = xspawn(argv, NULL, out, err, NULL);
-    p->status = guarded_wait(pid, GUARD_MS, what);
+    p->status = xguarded_wait(pid, GUARD_MS, what);
     p->out = ds_slurp(out);
     p->err = ds_slurp(err);
     ck_assert_ptr_nonnull(p->out);
@@ -197,7 +177,7 @@ START_TEST(signals_end_a_run_waiting_for_a_lock)
             }
             kill(pid, sigs[k]);
             clock_gettime(CLOCK_MONOTONIC, &t0);
-            int st = guarded_wait(pid, GUARD_MS, "run after a signal");
+            int st = xguarded_wait(pid, GUARD_MS, "run after a signal");
             long ms = elapsed_ms(&t0);
             ck_assert_msg(st == 128 + sigs[k], "dry %d signal %d: exit %d", dry, sigs[k], st);
             ck_assert_msg(ms < 1000, "dry %d signal %d: took %ld ms to end", dry, sigs[k], ms);

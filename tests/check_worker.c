@@ -54,26 +54,6 @@ static long elapsed_ms(const struct timespec *t0)
     return (t.tv_sec - t0->tv_sec) * 1000L + (t.tv_nsec - t0->tv_nsec) / 1000000L;
 }
 
-/* Waits for pid at most GUARD_MS: a child still running then hangs (killed,
- * the test fails). Its exit code or 128+signal. */
-static int guarded_wait(pid_t pid, const char *what)
-{
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        int st = 0;
-        pid_t r = waitpid(pid, &st, WNOHANG);
-        if (r == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        ck_assert_msg(r == 0 || errno == EINTR, "waitpid: %s", strerror(errno));
-        if (elapsed_ms(&t0) > GUARD_MS) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-            ck_abort_msg("%s: still running after %d ms (hangs)", what, GUARD_MS);
-        }
-        msleep(10);
-    }
-}
-
 /* Runs argv under the hang guard, output into p. */
 static void grun(xproc *p, const char *const *argv, const char *what)
 {
@@ -81,7 +61,7 @@ static void grun(xproc *p, const char *const *argv, const char *what)
     snprintf(out, sizeof out, "%s/.g.out", dir);
     snprintf(err, sizeof err, "%s/.g.err", dir);
     pid_t pid = xspawn(argv, NULL, out, err, NULL);
-    p->status = guarded_wait(pid, what);
+    p->status = xguarded_wait(pid, GUARD_MS, what);
     p->out = ds_slurp(out);
     p->err = ds_slurp(err);
     ck_assert_ptr_nonnull(p->out);
@@ -488,7 +468,7 @@ START_TEST(a_killed_worker_fails_only_its_item)
         msleep(20);
     }
     ck_assert_int_eq(kill(w, SIGKILL), 0);
-    int st = guarded_wait(run, "run after its worker was killed");
+    int st = xguarded_wait(run, GUARD_MS, "run after its worker was killed");
     char *o = ds_slurp(out);
     ck_assert_msg(st == 1, "exit %d: %s", st, o);
     cJSON *s = summary(o);
@@ -548,7 +528,7 @@ START_TEST(a_signal_ends_a_run_and_its_workers)
     await_cpu(w, 200, &t0);
     kill(run, SIGTERM);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int st = guarded_wait(run, "run after SIGTERM");
+    int st = xguarded_wait(run, GUARD_MS, "run after SIGTERM");
     long ms = elapsed_ms(&t0);
     ck_assert_msg(st == 128 + SIGTERM, "exit %d", st);
     ck_assert_msg(ms < END_MS, "took %ld ms to end", ms);

@@ -314,4 +314,25 @@ static __attribute__((unused)) char *slurp_n(const char *path, size_t *len)
     return b;
 }
 
+/* Waits for pid at most guard_ms; a child still running then is killed and
+ * the test fails (it hung). Returns its exit code or 128+signal. */
+static __attribute__((unused)) int xguarded_wait(pid_t pid, long guard_ms, const char *what)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        int st = 0;
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        ck_assert_msg(r == 0 || errno == EINTR, "waitpid: %s", strerror(errno));
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > guard_ms) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            ck_abort_msg("%s: still running after %ld ms (hangs)", what, guard_ms);
+        }
+        nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
+    }
+}
+
 #endif
