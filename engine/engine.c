@@ -318,6 +318,11 @@ int ds_cache_claim(ds_writer *w, const ds_item *it, const ds_item_state *st, int
     return w->eng->claim(w, it, st, now, now + t + DS_LEASE_MARGIN_S, d);
 }
 
+int ds_cache_release(ds_writer *w, const ds_item *it, ds_diag *d)
+{
+    return w->eng->release ? w->eng->release(w, it, d) : 0;
+}
+
 int ds_cache_claims_each(const ds_writer *w) { return w->eng->claims_each; }
 
 int ds_cache_plan_fingerprint(ds_writer *w, uint64_t *fp) { return w->eng->plan_fingerprint(w, fp); }

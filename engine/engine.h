@@ -176,6 +176,11 @@ struct ds_engine {
      * whole-run lock already excludes other runners). */
     int (*claim)(ds_writer *w, const ds_item *it, const ds_item_state *st, int64_t now,
                  int64_t lease_until, ds_diag *d);
+    /* Ends this runner's lease on an item it claimed and will not write (a
+     * signal interrupted its query), so other runners need not wait for the
+     * lease to expire. NULL when claims hold no lease (SQLite). 0, -1 on a
+     * database error (in d). */
+    int (*release)(ds_writer *w, const ds_item *it, ds_diag *d);
     /* 1 when runners share the database item by item (no whole-run lock):
      * run then claims each item only as a worker is about to compute it, so
      * runners started together divide the work. 0 (SQLite): claim always

@@ -104,6 +104,9 @@ int ds_cache_record_run(ds_writer *w, const ds_run_record *rec, int64_t wait_ms,
  * On SQLite always 1. */
 #define DS_LEASE_MARGIN_S 60
 int ds_cache_claim(ds_writer *w, const ds_item *it, const ds_item_state *st, int64_t now, ds_diag *d);
+/* Gives back the lease of a claimed item this run will not write (its query
+ * was interrupted by a signal): 0, -1 database error (in d). No-op on SQLite. */
+int ds_cache_release(ds_writer *w, const ds_item *it, ds_diag *d);
 /* 1 when w's engine wants a claim per item right before it is computed
  * (PostgreSQL: runners started together divide the work), 0 when one claim
  * of every due item up front will do (SQLite: the whole-run lock). */

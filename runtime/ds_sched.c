@@ -52,6 +52,14 @@ static int store(runner *R, job *j, int64_t now, int64_t wait, char **werr)
     return ds_cache_put(R->w, j->it, &j->res, now, wait, werr, R->d);
 }
 
+/* An interrupted item is not recorded, but its claim (a PostgreSQL lease)
+ * ends now: another runner need not wait timeout + DS_LEASE_MARGIN_S for
+ * it. A failed release is reported; the lease then expires on its own. */
+static void give_back(runner *R, job *j)
+{
+    if (j->claimed && ds_cache_release(R->w, j->it, R->d) == 0) j->claimed = 0;
+}
+
 /* Records one job's outcome (main thread only). */
 static void write_job(runner *R, job *j, int64_t now)
 {
@@ -83,6 +91,7 @@ static void write_job(runner *R, job *j, int64_t now)
             R->dbfail = 1;
     } else if (ds_run_stopping(R) && !R->o->watch && j->err && strcmp(j->err, "interrupted") == 0) {
         j->state = J_INTERRUPTED;
+        give_back(R, j);
         return;
     } else {
         j->state = J_FAILED;
@@ -115,8 +124,10 @@ static int write_batch(runner *R, job **v, size_t n, int64_t now)
         char *werr = NULL;
         if (j->rc == 0)
             ok = store(R, j, now, 0, &werr) == DS_W_OK;
-        else if (interrupted(R, j))
+        else if (interrupted(R, j)) {
             j->state = J_INTERRUPTED;   /* decided once: the flag may change meanwhile */
+            give_back(R, j);
+        }
         else
             ok = ds_cache_fail_timed(R->w, j->it, j->st->failures, j->err, j->res.duration_ms, now, 0,
                                      &werr, R->d) == DS_W_OK;

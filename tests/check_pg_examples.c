@@ -107,7 +107,7 @@ static void pg_rows(PGconn *c, const ds_item *it, ds_buf *out)
     for (int i = 0; i < d.ncols; i++)
         ck_assert_msg(ds_pg_type_class(d.cols[i].type) != DS_PGC_UNSUPPORTED, "%s: %s", it->key,
                       ds_pg_type_advice(d.cols[i].type, d.cols[i].type_name, d.cols[i].name));
-    ck_assert_msg(ds_pg_exec(c, &q, types, vals, 10000, 0, NULL, on_row, out, &e) == 0, "%s: run: %s (at %ld)",
+    ck_assert_msg(ds_pg_exec(c, &q, types, vals, 10000, 0, NULL, on_row, NULL, out, &e) == 0, "%s: run: %s (at %ld)",
                   it->key, e.msg, e.offset);
     ds_pg_desc_free(&d);
     for (int i = 0; i < q.nparams; i++) free(own[i]);

@@ -87,7 +87,7 @@ static int run(PGconn *c, const char *sql, const ds_pg_ptype *types, const char 
 {
     ds_pg_sql q;
     rw(sql, &q);
-    int rc = ds_pg_exec(c, &q, types, vals, timeout_ms, 1, on_cols, on_row, s, e);
+    int rc = ds_pg_exec(c, &q, types, vals, timeout_ms, 1, on_cols, on_row, NULL, s, e);
     ck_assert_int_eq(PQtransactionStatus(c), PQTRANS_IDLE);
     ds_pg_sql_free(&q);
     return rc;
@@ -310,13 +310,13 @@ START_TEST(exec_connection_lost)
     ds_pg_sql q;
     /* the server ends the session in the middle of the pipeline: no hang, an error */
     rw("SELECT pg_terminate_backend(pg_backend_pid())", &q);
-    ck_assert_int_eq(ds_pg_exec(c, &q, NULL, NULL, 5000, 1, on_cols, on_row, &s, &e), -1);
+    ck_assert_int_eq(ds_pg_exec(c, &q, NULL, NULL, 5000, 1, on_cols, on_row, NULL, &s, &e), -1);
     ck_assert_ptr_nonnull(e.msg);
     ck_assert_int_gt((int)strlen(e.msg), 0);
     ck_assert_int_eq(PQstatus(c), CONNECTION_BAD);
     /* and a call on the dead connection fails at once */
     ds_pg_err_clear(&e);
-    ck_assert_int_eq(ds_pg_exec(c, &q, NULL, NULL, 5000, 1, on_cols, on_row, &s, &e), -1);
+    ck_assert_int_eq(ds_pg_exec(c, &q, NULL, NULL, 5000, 1, on_cols, on_row, NULL, &s, &e), -1);
     ck_assert_ptr_nonnull(e.msg);
     ds_pg_desc d;
     ck_assert_int_eq(ds_pg_describe(c, &q, NULL, &d, &e), -1);

@@ -346,6 +346,31 @@ START_TEST(killed_runner_lease_expires)
 }
 END_TEST
 
+/* A runner stopped by SIGTERM mid-item records nothing for it but gives
+ * its lease back: the next runner, well inside the old lease, computes the
+ * item instead of skipping it. */
+START_TEST(stopped_runner_releases_its_lease)
+{
+    DS_PG_REQUIRE();
+    char *dir;
+    char *db = setup("run_stop", &dir);
+    ds_pgdb_sql(db, "INSERT INTO gate VALUES (1)");
+    pid_t a = spawn_run(db, T0, "slow");
+    await_claim(db);
+    kill(a, SIGTERM);
+    ck_assert_int_eq(wait_exit(a), 128 + SIGTERM);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM dashspec_state WHERE runner_id IS NOT NULL"
+                               " OR lease_until IS NOT NULL"), 0);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM dashspec_history WHERE cache_key = 'slow'"), 0);
+    ds_pgdb_sql(db, "DELETE FROM gate");
+    ck_assert_int_eq(wait_exit(spawn_run(db, T0 + 30, "slow")), 0);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM dashspec_history WHERE cache_key = 'slow' AND ok = 1"), 1);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM dashboard_cache WHERE cache_key = 'slow'"), 1);
+    ds_tmp_cleanup(dir);
+    free(db);
+}
+END_TEST
+
 /* status names the runner that computed each value (host:pid:nonce) and a
  * killed runner's lease until it expires. */
 static char *status_of(const char *db, int64_t t, int json)
@@ -507,6 +532,7 @@ Suite *pg_runners_suite(void)
     tcase_add_test(t, four_runners_six_minutes);
     tcase_add_test(t, two_runners_share_the_items);
     tcase_add_test(t, killed_runner_lease_expires);
+    tcase_add_test(t, stopped_runner_releases_its_lease);
     tcase_add_test(t, status_shows_runners_and_leases);
     suite_add_tcase(s, t);
     t = tcase_create("runners_long");

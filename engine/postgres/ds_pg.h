@@ -228,6 +228,9 @@ typedef int (*ds_pg_cols_fn)(void *ctx, int ncols, const char *const *names, cha
  * stop early (the query is cancelled, the run still succeeds), -1 to fail
  * (set *err). Either way the query is cancelled. */
 typedef int (*ds_pg_row_fn)(void *ctx, int ncols, const ds_pg_cell *cells, char **err);
+/* Asked every 50 ms while the server computes: nonzero cancels the query,
+ * which then fails with "interrupted" (a signal; --watch's stop). */
+typedef int (*ds_pg_stop_fn)(void *ctx);
 
 /* Runs q with parameter values (text form, one per q->nparams; NULL values
  * are SQL NULL) of the given types in BEGIN READ ONLY with SET LOCAL
@@ -236,12 +239,13 @@ typedef int (*ds_pg_row_fn)(void *ctx, int ncols, const ds_pg_cell *cells, char 
  * for every column (1) or never (0). Returns 0 ok; -1 with *e set (a
  * statement timeout reads "statement timeout (N ms) exceeded"; callback
  * errors keep their message, offset -1; e->timed_out is set when the
- * statement_timeout ended it: "query timed out after N ms"). The connection
- * is left idle, outside any transaction; a broken connection is -1 with
+ * statement_timeout ended it: "query timed out after N ms"; stop (may be
+ * NULL) saying so cancels it: "interrupted"). The connection is left idle,
+ * outside any transaction; a broken connection is -1 with
  * PQstatus(c) == CONNECTION_BAD. */
 int ds_pg_exec(PGconn *c, const ds_pg_sql *q, const ds_pg_ptype *types,
                const char *const *values, int64_t timeout_ms, int keys,
-               ds_pg_cols_fn cols, ds_pg_row_fn row, void *ctx, ds_pg_err *e);
+               ds_pg_cols_fn cols, ds_pg_row_fn row, ds_pg_stop_fn stop, void *ctx, ds_pg_err *e);
 
 /* ---------------------------------------------------------------- pg_schema.c */
 

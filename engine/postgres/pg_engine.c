@@ -387,6 +387,7 @@ const ds_engine ds_postgres_engine = {
     .record_run = ds_pg_record_run,
     .data_version = ds_pg_data_version,
     .claim = ds_pg_claim,
+    .release = ds_pg_release,
     .claims_each = 1,
     .plan_fingerprint = ds_pg_plan_fingerprint,
     .snapshot_begin = ds_pg_snapshot_begin,

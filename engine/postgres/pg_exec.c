@@ -9,7 +9,9 @@
  * is already in flight, so max_rows / max_bytes cost no more than the rows
  * actually read.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,7 @@ typedef struct run {
     int keys;
     ds_pg_cols_fn cols;
     ds_pg_row_fn row;
+    ds_pg_stop_fn stop;
     void *ctx;
     int ncols;
     const char **names;         /* column names (pointers into the first result) */
@@ -111,13 +114,38 @@ static void cancel(run *x)
     x->stopped = 1;
 }
 
+/* Waits until PQgetResult will not block, asking x->stop every 50 ms:
+ * 1 when it says stop, else 0 (also on a socket error, which PQgetResult
+ * then reports). Without a stop function PQgetResult simply blocks. */
+static int stop_requested(run *x)
+{
+    if (!x->stop) return 0;
+    while (PQisBusy(x->c)) {
+        if (x->stop(x->ctx)) return 1;
+        struct pollfd p = {.fd = PQsocket(x->c), .events = POLLIN};
+        int k = poll(&p, 1, 50);
+        if (k < 0 && errno != EINTR) return 0;
+        if (k > 0 && !PQconsumeInput(x->c)) return 0;
+    }
+    return 0;
+}
+
 /* Reads every result of the sent query. 0 ok, -1 with e set (the first
  * error wins; the rest is drained either way). */
 static int consume(run *x, int64_t timeout_ms, ds_pg_err *e)
 {
     PGresult *r;
     int rc = 0;
-    while ((r = PQgetResult(x->c))) {
+    for (;;) {
+        if (!x->stopped && stop_requested(x)) {
+            cancel(x);
+            if (rc == 0) {
+                free(e->msg);
+                e->msg = ds_strdup("interrupted");
+                rc = -1;
+            }
+        }
+        if (!(r = PQgetResult(x->c))) break;
         ExecStatusType st = PQresultStatus(r);
         if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK) {
             if (!x->started && !x->stopped && start(x, r, e)) { rc = -1; cancel(x); }
@@ -164,9 +192,17 @@ static int send_all(PGconn *c, const ds_pg_sql *q, const Oid *oids, const char *
 }
 
 /* Reads the result of one pipelined command that returns no rows (and the
- * NULL that ends it). 0 ok, -1 with e set. */
-static int command_result(PGconn *c, ds_pg_err *e)
+ * NULL that ends it). 0 ok, -1 with e set. The server flushes results at
+ * the pipeline's sync, so this is where a long query keeps us waiting. */
+static int command_result(run *x, ds_pg_err *e)
 {
+    PGconn *c = x->c;
+    if (stop_requested(x)) {
+        cancel(x);
+        free(e->msg);
+        e->msg = ds_strdup("interrupted");
+        return -1;
+    }
     PGresult *r = PQgetResult(c);
     int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : ds_pg_fail(c, r, NULL, e);
     PQclear(r);
@@ -194,9 +230,9 @@ static void finish_pipeline(PGconn *c)
 
 int ds_pg_exec(PGconn *c, const ds_pg_sql *q, const ds_pg_ptype *types,
                const char *const *values, int64_t timeout_ms, int keys,
-               ds_pg_cols_fn cols, ds_pg_row_fn row, void *ctx, ds_pg_err *e)
+               ds_pg_cols_fn cols, ds_pg_row_fn row, ds_pg_stop_fn stop, void *ctx, ds_pg_err *e)
 {
-    run x = {.c = c, .q = q, .keys = keys, .cols = cols, .row = row, .ctx = ctx};
+    run x = {.c = c, .q = q, .keys = keys, .cols = cols, .row = row, .stop = stop, .ctx = ctx};
     int rc = -1;
     Oid *oids = calloc((size_t)q->nparams + 1, sizeof *oids);
     ds_buf_init(&x.json);
@@ -205,7 +241,7 @@ int ds_pg_exec(PGconn *c, const ds_pg_sql *q, const ds_pg_ptype *types,
     if (!oids) { ds_pg_fail(c, NULL, NULL, e); goto out; }
     for (int i = 0; i < q->nparams; i++) oids[i] = ds_pg_ptype_oid(types[i]);
     if (send_all(c, q, oids, values, timeout_ms)) { ds_pg_fail(c, NULL, NULL, e); goto out; }
-    if (command_result(c, e) || command_result(c, e)) goto out;
+    if (command_result(&x, e) || command_result(&x, e)) goto out;
     if (!PQsetSingleRowMode(c)) { ds_pg_fail(c, NULL, NULL, e); goto out; }
     rc = consume(&x, timeout_ms, e);
 out:

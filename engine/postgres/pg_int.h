@@ -102,6 +102,7 @@ int ds_pg_record_run(ds_writer *w, const ds_run_record *rec, int64_t wait_ms, ch
 int ds_pg_data_version(ds_writer *w, int64_t *v);
 int ds_pg_claim(ds_writer *w, const ds_item *it, const ds_item_state *st, int64_t now,
                 int64_t lease_until, ds_diag *d);
+int ds_pg_release(ds_writer *w, const ds_item *it, ds_diag *d);
 int ds_pg_plan_fingerprint(ds_writer *w, uint64_t *fp);
 
 #endif

@@ -206,11 +206,18 @@ static int on_cols(void *ctx, int ncols, const char *const *names, char **err)
     return x->sh ? 0 : -1;
 }
 
+/* A signal (plain run) or the scheduler (--watch's stop, a preemption). */
+static int on_stop(void *ctx)
+{
+    pg_exec *x = ctx;
+    return (x->cancel_sig && *x->cancel_sig) ||
+           (x->cancel_flag && atomic_load_explicit(x->cancel_flag, memory_order_relaxed));
+}
+
 static int on_row(void *ctx, int ncols, const ds_pg_cell *cells, char **err)
 {
     pg_exec *x = ctx;
-    if ((x->cancel_sig && *x->cancel_sig) ||
-        (x->cancel_flag && atomic_load_explicit(x->cancel_flag, memory_order_relaxed))) {
+    if (on_stop(x)) {
         *err = ds_strdup("interrupted");
         return -1;
     }
@@ -265,7 +272,7 @@ int ds_pg_exec_item(ds_exec *b, const ds_item *it, int64_t now, ds_result *out, 
     int keys = it->shape == DS_SHAPE_MAP || (it->shape == DS_SHAPE_SERIES && it->series_by);
     int64_t tmo = it->timeout > 0 && it->timeout <= 100LL * 366 * 86400 ? it->timeout * 1000 : 0;
     ds_pg_err pe = {.offset = -1};
-    if (ds_pg_exec(x->c, q, types, vals, tmo, keys, on_cols, on_row, x, &pe)) {
+    if (ds_pg_exec(x->c, q, types, vals, tmo, keys, on_cols, on_row, on_stop, x, &pe)) {
         char tb[32];
         if (pe.timed_out)
             e = ds_asprintf("query timed out after %s", ds_duration_format(it->timeout, tb, sizeof tb));

@@ -348,3 +348,21 @@ fail:;
     PQclear(r);
     return -1;
 }
+
+/* A signal interrupted the item's query: nothing is written, but the lease
+ * goes at once (the same statement a put of an older value ends with). */
+int ds_pg_release(ds_writer *b, const ds_item *it, ds_diag *d)
+{
+    pg_writer *w = (pg_writer *)b;
+    const char *v[2] = {it->key, w->runner};
+    w->version++;
+    PGresult *r = ds_pgq(w->db->c, sql_release, 2, v);
+    int ok = ds_pgq_ok(r);
+    if (!ok) {
+        char *m = ds_pg_result_error(w->db->c, r);
+        ds_fail(d, DS_DBERROR, "cannot write database '%s': %s", w->db->target, m ? m : "out of memory");
+        free(m);
+    }
+    PQclear(r);
+    return ok ? 0 : -1;
+}
