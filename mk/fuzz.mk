@@ -11,6 +11,8 @@
 #
 #   make fuzz FUZZ_SECONDS=N    fuzz each harness for N seconds (default 60)
 #   make fuzz FUZZ_TARGETS=spec one harness only
+#   make fuzz FUZZ_MAX_LEN=8192 largest input tried (default 65536; smaller
+#                               inputs run several times faster)
 #   make fuzz-replay            run every seed, regression and corpus input once
 #   make fuzz-ci                fuzz-replay, then 60 seconds of fuzzing in all
 #                               (FUZZ_CI_SECONDS per harness; CI calls this)
@@ -19,6 +21,7 @@
 # A crash: the input is in build-fuzz/artifacts/; reproduce with
 # `build-fuzz/fuzz_spec FILE`, fix, then copy FILE to tests/fuzz/regressions/.
 FUZZ_SECONDS    ?= 60
+FUZZ_MAX_LEN    ?= 65536
 FUZZ_CI_SECONDS ?= 30
 FUZZ_CC         ?= clang
 FUZZ_TARGETS    ?= spec run
@@ -46,7 +49,7 @@ fuzz: deps-fuzz build-fuzz/seeds
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p build-fuzz/corpus-$$t; \
 	  echo "==> fuzz_$$t for $(FUZZ_SECONDS)s"; \
-	  $(FUZZ_ENV) build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(FUZZ_RUN_OPTS) \
+	  $(FUZZ_ENV) build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) $(FUZZ_RUN_OPTS) \
 	    -print_final_stats=1 -artifact_prefix=build-fuzz/artifacts/ \
 	    build-fuzz/corpus-$$t $(FUZZ_DIRS) > build-fuzz/fuzz_$$t.log 2>&1; st=$$?; \
 	  grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^==[0-9]+==|^SUMMARY|^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' \
