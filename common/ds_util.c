@@ -328,7 +328,7 @@ void ds_item_free(ds_item *it)
     for (size_t i = 0; i < it->ny; i++) free(it->y[i]);
     free(it->y);
     free(it->series_by); free(it->fill); free(it->file); free(it->refresh_key);
-    free(it->m_ys); free(it->qlines);
+    free(it->m_ys); free(it->qlines); free(it->klines);
     memset(it, 0, sizeof *it);
 }
 

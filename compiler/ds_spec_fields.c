@@ -124,11 +124,12 @@ static int parse_params(ld *L, const ynode *v, ds_item *it, const char *key)
     return rc;
 }
 
-/* Records an exact mapping from query bytes to source positions when the
- * value's text is the source's text: literal blocks line by line, and
- * scalars on one line. Anything else (folded, multi-line flow, escapes)
- * leaves nqlines = 0 and SQL errors point at the start of the value. */
-static void query_lines(ld *L, const ynode *v, ds_item *it)
+/* Records an exact mapping from SQL bytes (a query or a refresh_key) to
+ * source positions when the value's text is the source's text: literal
+ * blocks line by line, and scalars on one line, in *out / *nout. Anything
+ * else (folded, multi-line flow, escapes) leaves *nout = 0 and SQL errors
+ * point at the start of the value. */
+static void sql_lines(ld *L, const ynode *v, ds_mark **out, size_t *nout)
 {
     const char *q = v->s;
     size_t qn = v->len;
@@ -161,8 +162,8 @@ static void query_lines(ld *L, const ynode *v, ds_item *it)
         }
         if (indent < 0) goto fail;
         for (size_t i = 0; i < nlines; i++) m[i].col = (int)indent + 1;
-        it->qlines = m;
-        it->nqlines = nlines;
+        *out = m;
+        *nout = nlines;
         return;
     fail:
         free(m);
@@ -175,11 +176,10 @@ static void query_lines(ld *L, const ynode *v, ds_item *it)
     if (v->style != YS_PLAIN && !quoted) return;
     o += (size_t)quoted;
     if (o > blen || blen - o < qn || memcmp(b + o, q, qn) != 0) return;
-    it->qlines = malloc(sizeof *it->qlines);
-    if (!it->qlines) return;
-    it->qlines[0] = v->mark;
-    it->qlines[0].col += quoted;
-    it->nqlines = 1;
+    if (!(*out = malloc(sizeof **out))) return;
+    (*out)[0] = v->mark;
+    (*out)[0].col += quoted;
+    *nout = 1;
 }
 
 /* Parses one present field of an item (or of defaults) into it. Series
@@ -202,7 +202,7 @@ int ds_spec_parse_field(ld *L, int f, const ynode *v, ds_item *it, const char *k
         if (!(s = ds_spec_want_str(L, v, subj, key))) return -1;
         if (!s[strspn(s, " \t\r\n\f\v")]) return ds_spec_err(L, v->mark, key, "'query' is empty");
         if (!(it->query = ds_strdup(s))) return ds_spec_oom(L, v->mark);
-        query_lines(L, v, it);
+        sql_lines(L, v, &it->qlines, &it->nqlines);
         return 0;
     case F_SHAPE: {
         it->m_shape = v->mark;
@@ -264,6 +264,7 @@ int ds_spec_parse_field(ld *L, int f, const ynode *v, ds_item *it, const char *k
         if (!(s = ds_spec_want_str(L, v, subj, key))) return -1;
         if (!s[strspn(s, " \t\r\n\f\v")]) return ds_spec_err(L, v->mark, key, "'refresh_key' is empty");
         if (!(it->refresh_key = ds_strdup(s))) return ds_spec_oom(L, v->mark);
+        sql_lines(L, v, &it->klines, &it->nklines);
         return 0;
     }
     return -1;

@@ -398,8 +398,8 @@ static int check_key(ds_db *db, ds_item *it, int query_uses_now, ds_diag *d)
     k.query = it->refresh_key;
     k.shape = DS_SHAPE_ROW;
     k.m_query = it->m_refresh_key.line ? it->m_refresh_key : it->m_query;
-    k.qlines = NULL;
-    k.nqlines = 0;
+    k.qlines = it->klines;          /* exact positions when the loader found them */
+    k.nqlines = it->nklines;
     k.bad = 0;
     ds_sql_scan s;
     if (ds_sql_scan_query(k.query, &s)) {

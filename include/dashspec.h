@@ -128,6 +128,8 @@ typedef struct ds_item {
     ds_mark *m_ys;          /* one per y entry when y was given as a list, else NULL */
     ds_mark *qlines;        /* exact query mapping: value line i starts at qlines[i]; */
     size_t nqlines;         /* 0 = not exact: point at m_query */
+    ds_mark *klines;        /* the same for refresh_key (0 = point at m_refresh_key) */
+    size_t nklines;
 } ds_item;
 
 /* A set of items: the result of loading specs, or the plan read back. */
