@@ -277,8 +277,9 @@ START_TEST(check_rules)
     strcat(all, p.err);
     ck_assert_msg(strstr(all, "main.yaml:9:18: warning: the query binds :now but refresh_key does not"), "%s", all);
     ck_assert_ptr_nonnull(strstr(all, "parameter ':x' is not declared in params"));
-    /* the server's error points at the key (as SQLite's does) */
-    ck_assert_msg(strstr(all, "main.yaml:17:18: error: column \"nope\" does not exist"), "%s", all);
+    /* the server's error points at the token inside the key (as SQLite's does) */
+    ck_assert_msg(strstr(all, "main.yaml:17:25: error: column \"nope\" does not exist"), "%s", all);
+    ck_assert_msg(strstr(all, "main.yaml:13:53: error: parameter ':x' is not declared in params"), "%s", all);
     free(all);
     ds_proc_free(&p);
     fx_close(&f);
