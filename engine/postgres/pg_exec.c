@@ -130,6 +130,15 @@ static int stop_requested(run *x)
     return 0;
 }
 
+/* Cancels the query for a stop request; e says "interrupted" unless an
+ * earlier error is already there. Returns 1. */
+static int interrupt(run *x, ds_pg_err *e)
+{
+    cancel(x);
+    if (!e->msg) e->msg = ds_strdup("interrupted");
+    return 1;
+}
+
 /* Reads every result of the sent query. 0 ok, -1 with e set (the first
  * error wins; the rest is drained either way). */
 static int consume(run *x, int64_t timeout_ms, ds_pg_err *e)
@@ -137,14 +146,7 @@ static int consume(run *x, int64_t timeout_ms, ds_pg_err *e)
     PGresult *r;
     int rc = 0;
     for (;;) {
-        if (!x->stopped && stop_requested(x)) {
-            cancel(x);
-            if (rc == 0) {
-                free(e->msg);
-                e->msg = ds_strdup("interrupted");
-                rc = -1;
-            }
-        }
+        if (!x->stopped && stop_requested(x) && interrupt(x, e) && rc == 0) rc = -1;
         if (!(r = PQgetResult(x->c))) break;
         ExecStatusType st = PQresultStatus(r);
         if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK) {
@@ -197,12 +199,7 @@ static int send_all(PGconn *c, const ds_pg_sql *q, const Oid *oids, const char *
 static int command_result(run *x, ds_pg_err *e)
 {
     PGconn *c = x->c;
-    if (stop_requested(x)) {
-        cancel(x);
-        free(e->msg);
-        e->msg = ds_strdup("interrupted");
-        return -1;
-    }
+    if (stop_requested(x)) return interrupt(x, e), -1;
     PGresult *r = PQgetResult(c);
     int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : ds_pg_fail(c, r, NULL, e);
     PQclear(r);
